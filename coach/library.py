@@ -1,0 +1,137 @@
+"""Finds scripts by name or path and resolves routines into playable exercises."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from coach import model as m
+from coach.errors import Problem, ScriptError, UsageError
+from coach.fields import did_you_mean
+from coach.script import Script, load_script
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("coach.routines")))
+
+
+def builtin_names() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in builtin_dir().glob("*.yaml")))
+
+
+@lru_cache(maxsize=None)
+def _load_builtin(name: str) -> Script:
+    path = builtin_dir() / f"{name}.yaml"
+    return load_script(path, shown=f"coach/routines/{name}.yaml")
+
+
+def looks_like_path(ref: str) -> bool:
+    return "/" in ref or ref.endswith((".yaml", ".yml")) or ref.startswith(".")
+
+
+def load_ref(ref: str) -> tuple[Script, Path | None]:
+    """A script named by built-in name or by path, with the folder its references resolve in."""
+    if looks_like_path(ref):
+        path = Path(ref)
+        return load_script(path, shown=ref), path.parent
+    if ref in builtin_names():
+        return _load_builtin(ref), None
+    raise UsageError(f"no routine or exercise called '{ref}'{did_you_mean(ref, builtin_names())}; "
+                     f"'coach list' shows them all, or give a path to a .yaml script")
+
+
+def resolve(ref: str) -> m.Routine:
+    """The playable routine for a built-in name or a script path."""
+    script, folder = load_ref(ref)
+    return resolve_script(script, folder)
+
+
+def resolve_script(script: Script, folder: Path | None) -> m.Routine:
+    if isinstance(script, m.Exercise):
+        return m.Routine(script.name, script.title, script.description, (script,), 0, script.source, "exercise")
+    problems: list[Problem] = []
+    exercises = _expand(script, folder, (script.name,), problems)
+    if problems:
+        raise ScriptError(problems)
+    return m.Routine(script.name, script.title, script.description, tuple(exercises), script.rest_ms, script.source)
+
+
+def _expand(routine: m.RoutineScript, folder: Path | None, stack: tuple[str, ...],
+            problems: list[Problem]) -> list[m.Exercise]:
+    out: list[m.Exercise] = []
+    for entry in routine.sequence:
+        if entry.name in stack:
+            chain = " -> ".join(stack[stack.index(entry.name):] + (entry.name,))
+            problems.append(Problem(routine.source, entry.line, f"circular composition: {chain}; remove '{entry.name}' from this sequence"))
+            continue
+        try:
+            script = _find(entry.name, folder)
+        except ScriptError as exc:
+            problems.extend(exc.problems)
+            continue
+        if script is None:
+            known = set(builtin_names()) | (_local_names(folder))
+            problems.append(Problem(routine.source, entry.line,
+                                    f"unknown exercise '{entry.name}'{did_you_mean(entry.name, known)}; 'coach list' shows the built-in names"))
+            continue
+        if isinstance(script, m.RoutineScript):
+            if entry.hold_s or entry.breaths or entry.reps:
+                problems.append(Problem(routine.source, entry.line,
+                                        f"'{entry.name}' is a routine; overrides (hold_s, breaths, reps) apply to exercises only"))
+                continue
+            sub_folder = folder if _local_path(entry.name, folder) else None
+            out.extend(_expand(script, sub_folder, stack + (entry.name,), problems))
+        else:
+            out.append(apply_overrides(script, entry))
+    return out
+
+
+def _local_path(name: str, folder: Path | None) -> Path | None:
+    if folder is None:
+        return None
+    path = folder / f"{name}.yaml"
+    return path if path.is_file() else None
+
+
+def _local_names(folder: Path | None) -> set[str]:
+    return {p.stem for p in folder.glob("*.yaml")} if folder is not None and folder.is_dir() else set()
+
+
+def _find(name: str, folder: Path | None) -> Script | None:
+    """Files beside the routine win over built-ins, so a user can shadow one by copying it."""
+    local = _local_path(name, folder)
+    if local is not None:
+        return load_script(local, shown=str(local))
+    if name in builtin_names():
+        return _load_builtin(name)
+    return None
+
+
+def apply_overrides(exercise: m.Exercise, entry: m.Entry) -> m.Exercise:
+    if not (entry.hold_s or entry.breaths or entry.reps):
+        return exercise
+    return dataclasses.replace(exercise, steps=tuple(_override(s, entry) for s in exercise.steps))
+
+
+def _override(step: m.Step, entry: m.Entry) -> m.Step:
+    if isinstance(step, m.Hold):
+        if step.hold_ms is not None and entry.hold_s:
+            new_ms = entry.hold_s * 1000
+            cues = tuple(dataclasses.replace(c, at_ms=c.at_ms * new_ms // step.hold_ms) for c in step.cues)
+            countdown = min(step.countdown, max(0, entry.hold_s - 1))
+            return dataclasses.replace(step, hold_ms=new_ms, cues=cues, countdown=countdown)
+        if step.breaths is not None and entry.breaths:
+            old_ms, new_ms = step.duration_ms, entry.breaths * (step.inhale_ms + step.exhale_ms)
+            cues = tuple(dataclasses.replace(c, at_ms=c.at_ms * new_ms // old_ms) for c in step.cues)
+            return dataclasses.replace(step, breaths=entry.breaths, cues=cues)
+        return step
+    if isinstance(step, m.Breathe) and entry.breaths:
+        return dataclasses.replace(step, breaths=entry.breaths)
+    if isinstance(step, m.Repeat):
+        inner = tuple(_override(s, entry) for s in step.steps)
+        return dataclasses.replace(step, times=entry.reps or step.times, steps=inner)
+    if isinstance(step, m.Sides):
+        return dataclasses.replace(step, steps=tuple(_override(s, entry) for s in step.steps))
+    return step

@@ -1,0 +1,1 @@
+"""The built-in exercise scripts and routines (package data)."""

@@ -1,0 +1,313 @@
+"""Exercise and routine scripts -> frozen model objects. Every problem names file:line and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from coach import model as m
+from coach.errors import ScriptError
+from coach.fields import SLUG, Fields, Report, did_you_mean
+from coach.vocab import CONDITIONS, EQUIPMENT, FOCUS_AREAS, POSITIONS, SIDES, VERBOSITIES
+from coach.yamlsafe import compose, line_of, read_text
+
+FORMAT_VERSION = 1
+MAX_HOLD_S = 300
+MAX_BREATHS = 60
+MAX_REPS = 50
+MAX_SETUP_S = 60
+MAX_REST_S = 300
+MAX_COUNTDOWN = 10
+PHASE_S = (1, 15)
+
+EXERCISE_KEYS = ("format", "kind", "name", "title", "description", "focus", "equipment", "position",
+                 "setup", "setup_s", "contraindications", "breath", "safety", "steps")
+ROUTINE_KEYS = ("format", "kind", "name", "title", "description", "rest_s", "sequence")
+STEP_KINDS = ("say", "safety", "hold", "breathe", "repeat", "sides", "rest")
+
+Script = m.Exercise | m.RoutineScript
+
+
+def load_script(path: Path, shown: str | None = None) -> Script:
+    """Parse one script file. Raises ScriptError listing every problem in it."""
+    shown = shown or str(path)
+    root = compose(read_text(path, shown), shown)
+    report = Report(shown)
+    script = _read_script(root, report, expected_name=path.stem)
+    if report.problems or script is None:
+        raise ScriptError(report.problems or [])
+    return script
+
+
+def _read_script(root: yaml.Node, report: Report, expected_name: str) -> Script | None:
+    if not isinstance(root, yaml.MappingNode):
+        report.add(line_of(root), "a script is a mapping of 'key: value' lines starting with 'format: 1'")
+        return None
+    top = Fields(root, report, EXERCISE_KEYS + tuple(k for k in ROUTINE_KEYS if k not in EXERCISE_KEYS), "the script")
+    fmt = top.number("format", 1, 10**6, "", required=True, example="1")
+    if fmt is not None and fmt != FORMAT_VERSION:
+        report.add(top.line_for("format"), f"format {fmt} is not supported; this coach reads 'format: {FORMAT_VERSION}'")
+        return None
+    kind = top.choice("kind", ("exercise", "routine"), required=True)
+    if kind is None:
+        return None
+    allowed = EXERCISE_KEYS if kind == "exercise" else ROUTINE_KEYS
+    for key in top.nodes:
+        if key not in allowed:
+            report.add(top.line_for(key), f"'{key}' does not belong in a {kind}{did_you_mean(key, allowed)}")
+    name = top.text("name", required=True, example=expected_name)
+    if name is not None:
+        if not SLUG.match(name):
+            report.add(top.line_for("name"), f"name '{name}' must be lowercase words joined by hyphens, e.g. child-pose")
+        elif name != expected_name:
+            report.add(top.line_for("name"), f"name '{name}' differs from the file name; rename the file to {name}.yaml or set name: {expected_name}")
+    title = top.text("title", required=True, example="Child's pose")
+    description = top.text("description", required=True, example="A resting stretch for the lower back.")
+    if kind == "exercise":
+        return _read_exercise(top, report, name, title, description)
+    return _read_routine(top, report, name, title, description)
+
+
+def _read_exercise(top: Fields, report: Report, name, title, description) -> m.Exercise | None:
+    focus = top.word_list("focus", FOCUS_AREAS, required=True)
+    equipment = top.word_list("equipment", EQUIPMENT, required=True)
+    position = top.choice("position", tuple(POSITIONS), required=True)
+    contraindications = top.word_list("contraindications", tuple(CONDITIONS), required=True, allow_empty=True)
+    setup = _text_field(top, "setup", report, required=False, level_default="brief")
+    setup_s = top.number("setup_s", 0, MAX_SETUP_S, "seconds", example="5")
+    inhale_ms, exhale_ms = m.DEFAULT_INHALE_MS, m.DEFAULT_EXHALE_MS
+    if top.has("breath"):
+        breath = Fields(top.raw("breath"), report, ("inhale_s", "exhale_s"), "'breath'")
+        inhale_ms = _seconds_ms(breath.number("inhale_s", *PHASE_S, "seconds", integer=False, example="4")) or inhale_ms
+        exhale_ms = _seconds_ms(breath.number("exhale_s", *PHASE_S, "seconds", integer=False, example="6")) or exhale_ms
+    safety = _text_field(top, "safety", report, required=True, level_default="minimal")
+    steps: tuple = ()
+    if not top.has("steps"):
+        report.add(top.line, "an exercise needs 'steps', e.g. steps: [{say: Kneel on your mat.}]")
+    else:
+        steps = _read_steps(top.raw("steps"), report, inhale_ms, exhale_ms, "'steps'")
+        if not steps and top.raw("steps") is not None:
+            if not any(p.line >= top.line_for("steps") for p in report.problems):
+                report.add(top.line_for("steps"), "'steps' is empty; add at least one step, e.g. - say: Kneel on your mat.")
+    if report.problems:
+        return None
+    if setup_s is not None:
+        setup_ms = int(setup_s * 1000)
+    elif set(equipment or ()) & m.SETUP_EQUIPMENT:
+        setup_ms = m.EQUIPMENT_SETUP_MS
+    else:
+        setup_ms = m.DEFAULT_SETUP_MS
+    return m.Exercise(
+        name=name, title=title, description=description, focus=focus, equipment=equipment,
+        position=position, contraindications=contraindications, safety=safety, steps=steps,
+        setup=setup, setup_ms=setup_ms, source=report.path,
+    )
+
+
+def _read_routine(top: Fields, report: Report, name, title, description) -> m.RoutineScript | None:
+    rest_s = top.number("rest_s", 0, MAX_REST_S, "seconds", example="5")
+    entries: list[m.Entry] = []
+    node = top.raw("sequence")
+    if node is None:
+        report.add(top.line, "a routine needs 'sequence', e.g. sequence: [child-pose, cat-cow]")
+    elif not isinstance(node, yaml.SequenceNode) or not node.value:
+        report.add(line_of(node), "'sequence' must be a list of exercise names, e.g. sequence: [child-pose, cat-cow]")
+    else:
+        for item in node.value:
+            entry = _read_entry(item, report)
+            if entry is not None:
+                entries.append(entry)
+    if report.problems:
+        return None
+    return m.RoutineScript(name=name, title=title, description=description, sequence=tuple(entries),
+                           rest_ms=int((rest_s or 0) * 1000), source=report.path, line=top.line_for("sequence"))
+
+
+def _read_entry(item: yaml.Node, report: Report) -> m.Entry | None:
+    if isinstance(item, yaml.ScalarNode):
+        name = item.value.strip()
+        if not SLUG.match(name):
+            report.add(line_of(item), f"'{name}' is not an exercise name; names look like child-pose")
+            return None
+        return m.Entry(name=name, line=line_of(item))
+    f = Fields(item, report, ("exercise", "hold_s", "breaths", "reps"), "a sequence entry")
+    name = f.text("exercise", required=True, example="child-pose")
+    hold_s = f.number("hold_s", 1, MAX_HOLD_S, "seconds")
+    breaths = f.number("breaths", 1, MAX_BREATHS, "breaths", example="8")
+    reps = f.number("reps", 1, MAX_REPS, "repetitions", example="10")
+    if name is None:
+        return None
+    return m.Entry(name=name, hold_s=hold_s, breaths=breaths, reps=reps, line=line_of(item))
+
+
+def _read_steps(node: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int, what: str) -> tuple:
+    if not isinstance(node, yaml.SequenceNode):
+        report.add(line_of(node), f"{what} must be a list of steps, each starting with '- '")
+        return ()
+    steps = []
+    for item in node.value:
+        step = _read_step(item, report, inhale_ms, exhale_ms)
+        if step is not None:
+            steps.append(step)
+    return tuple(steps)
+
+
+def _read_step(item: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int):
+    line = line_of(item)
+    if not isinstance(item, yaml.MappingNode) or not item.value:
+        report.add(line, f"a step must be a mapping with one of: {', '.join(STEP_KINDS)}; e.g. - say: Kneel on your mat.")
+        return None
+    keys = [k.value for k, _ in item.value if isinstance(k, yaml.ScalarNode)]
+    kinds = [k for k in keys if k in STEP_KINDS]
+    if len(kinds) != 1:
+        if not kinds:
+            first = keys[0] if keys else "?"
+            report.add(line, f"unknown step '{first}'{did_you_mean(first, STEP_KINDS)}; a step is one of: {', '.join(STEP_KINDS)}")
+        else:
+            report.add(line, f"a step has one kind, but this one has {', '.join(kinds)}; split it into separate steps")
+        return None
+    kind = kinds[0]
+    if kind in ("say", "safety"):
+        f = Fields(item, report, (kind, "brief", "level"), f"a '{kind}' step")
+        text = _spoken(f, kind, report, level_default="minimal" if kind == "safety" else None)
+        if text is None:
+            return None
+        return m.Say(text, line) if kind == "say" else m.SafetyStep(text, line)
+    f = Fields(item, report, (kind,), f"a '{kind}' step")
+    body = f.raw(kind)
+    if body is None:
+        return None
+    if kind == "hold":
+        return _read_hold(body, report, inhale_ms, exhale_ms)
+    if kind == "breathe":
+        return _read_breathe(body, report, inhale_ms, exhale_ms)
+    if kind == "repeat":
+        g = Fields(body, report, ("times", "count", "steps"), "'repeat'")
+        times = g.number("times", 1, MAX_REPS, "repetitions", required=True, example="10")
+        count = g.boolean("count", True)
+        steps = _nested_steps(g, report, inhale_ms, exhale_ms, "'repeat'")
+        return m.Repeat(times, count, steps, line) if times and steps else None
+    if kind == "sides":
+        g = Fields(body, report, ("first", "steps"), "'sides'")
+        first = g.choice("first", SIDES) or "left"
+        steps = _nested_steps(g, report, inhale_ms, exhale_ms, "'sides'")
+        return m.Sides(first, steps, line) if steps else None
+    g = Fields(body, report, ("seconds", "say", "brief"), "'rest'")
+    seconds = g.number("seconds", 1, MAX_REST_S, "seconds", required=True, example="10")
+    text = _spoken(g, "say", report, required=False)
+    return m.Rest(int(seconds * 1000), text, line) if seconds else None
+
+
+def _nested_steps(g: Fields, report: Report, inhale_ms: int, exhale_ms: int, what: str) -> tuple:
+    node = g.raw("steps")
+    if node is None:
+        report.add(g.line, f"{what} needs 'steps', a list of steps to run")
+        return ()
+    steps = _read_steps(node, report, inhale_ms, exhale_ms, f"{what} steps")
+    if not steps and isinstance(node, yaml.SequenceNode) and not node.value:
+        report.add(line_of(node), f"{what} steps is empty; add at least one step")
+    return steps
+
+
+def _read_hold(body: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int) -> m.Hold | None:
+    g = Fields(body, report, ("seconds", "breaths", "inhale_s", "exhale_s", "countdown", "halfway", "cues"), "'hold'")
+    if g.has("seconds") == g.has("breaths"):
+        report.add(g.line, "a hold needs exactly one of 'seconds' or 'breaths', e.g. hold: {seconds: 30}")
+        return None
+    seconds = g.number("seconds", 1, MAX_HOLD_S, "seconds", integer=False, example="30")
+    breaths = g.number("breaths", 1, MAX_BREATHS, "breaths", example="5")
+    inhale_ms = _seconds_ms(g.number("inhale_s", *PHASE_S, "seconds", integer=False, example="4")) or inhale_ms
+    exhale_ms = _seconds_ms(g.number("exhale_s", *PHASE_S, "seconds", integer=False, example="6")) or exhale_ms
+    if seconds is None and breaths is None:
+        return None
+    hold_ms = _seconds_ms(seconds)
+    duration_ms = hold_ms if hold_ms is not None else breaths * (inhale_ms + exhale_ms)
+    if hold_ms is None and duration_ms > MAX_HOLD_S * 1000:
+        report.add(g.line, f"{breaths} breaths of {(inhale_ms + exhale_ms) / 1000:g} s last over {MAX_HOLD_S} s; use fewer breaths")
+    default_countdown = 3 if hold_ms is not None and hold_ms >= 10_000 else 0
+    countdown = g.number("countdown", 0, MAX_COUNTDOWN, "numbers", example="3")
+    countdown = default_countdown if countdown is None else countdown
+    if hold_ms is not None and countdown * 1000 >= hold_ms:
+        report.add(g.line_for("countdown"), f"a countdown of {countdown} does not fit in a {seconds:g} s hold; count fewer numbers")
+    halfway = g.boolean("halfway", hold_ms is not None and hold_ms >= 20_000)
+    cues = []
+    cues_node = g.raw("cues")
+    if cues_node is not None:
+        if not isinstance(cues_node, yaml.SequenceNode):
+            report.add(line_of(cues_node), "'cues' must be a list, e.g. cues: [{at_s: 15, say: Sink a little deeper.}]")
+        else:
+            for item in cues_node.value:
+                cue = _read_hold_cue(item, report, duration_ms)
+                if cue is not None:
+                    cues.append(cue)
+    return m.Hold(hold_ms, breaths if hold_ms is None else None, inhale_ms, exhale_ms, countdown, halfway,
+                  tuple(sorted(cues, key=lambda c: c.at_ms)), line_of(body))
+
+
+def _read_hold_cue(item: yaml.Node, report: Report, hold_ms: int) -> m.HoldCue | None:
+    f = Fields(item, report, ("at_s", "say", "safety", "brief", "level"), "a cue inside a hold")
+    at_s = f.number("at_s", 0, MAX_HOLD_S, "seconds from the start of the hold", required=True,
+                    integer=False, example="15")
+    if f.has("say") == f.has("safety"):
+        report.add(f.line, "a cue inside a hold needs exactly one of 'say' or 'safety'")
+        return None
+    kind = "say" if f.has("say") else "safety"
+    text = _spoken(f, kind, report, level_default="minimal" if kind == "safety" else None)
+    if at_s is None or text is None:
+        return None
+    if at_s * 1000 >= hold_ms:
+        report.add(f.line_for("at_s"), f"at_s {at_s:g} is not inside the {hold_ms / 1000:g} s hold; use a time before its end")
+        return None
+    return m.HoldCue(int(at_s * 1000), text, kind == "safety", f.line)
+
+
+def _read_breathe(body: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int) -> m.Breathe | None:
+    keys = ("breaths", "inhale_s", "exhale_s", "inhale_say", "inhale_brief", "exhale_say", "exhale_brief")
+    g = Fields(body, report, keys, "'breathe'")
+    breaths = g.number("breaths", 1, MAX_BREATHS, "breaths", required=True, example="8")
+    inhale_ms = _seconds_ms(g.number("inhale_s", *PHASE_S, "seconds", integer=False, example="4")) or inhale_ms
+    exhale_ms = _seconds_ms(g.number("exhale_s", *PHASE_S, "seconds", integer=False, example="4")) or exhale_ms
+    phases = {}
+    for phase, default, default_brief in (("inhale", "Breathe in.", "In."), ("exhale", "Breathe out.", "Out.")):
+        full = g.text(f"{phase}_say") or default
+        brief = g.text(f"{phase}_brief") or (default_brief if not g.has(f"{phase}_say") else None)
+        phases[phase] = m.Text(full, brief, "brief")
+    if breaths is None:
+        return None
+    if breaths * (inhale_ms + exhale_ms) > MAX_HOLD_S * 1000:
+        report.add(g.line, f"{breaths} breaths last over {MAX_HOLD_S} s; use fewer breaths or split the step")
+    return m.Breathe(breaths, inhale_ms, exhale_ms, phases["inhale"], phases["exhale"], line_of(body))
+
+
+def _spoken(f: Fields, key: str, report: Report, required: bool = True,
+            level_default: str | None = None) -> m.Text | None:
+    full = f.text(key, required=required, example="Sit back towards your heels.")
+    brief = f.text("brief")
+    level = f.choice("level", VERBOSITIES)
+    if full is None:
+        return None
+    if level is None:
+        level = level_default or ("brief" if brief else "full")
+    return m.Text(full, brief, level)
+
+
+def _text_field(top: Fields, key: str, report: Report, required: bool,
+                level_default: str | None = None) -> m.Text | None:
+    """A text field written either as plain text or as {say, brief}."""
+    node = top.raw(key)
+    if node is None:
+        if required:
+            report.add(top.line, f"an exercise needs '{key}', e.g. {key}: Move slowly and stop if you feel sharp pain.")
+        return None
+    if isinstance(node, yaml.MappingNode):
+        f = Fields(node, report, ("say", "brief", "level"), f"'{key}'")
+        return _spoken(f, "say", report, level_default=level_default)
+    value = top.text(key, required=required)
+    if value is None:
+        return None
+    return m.Text(value, None, level_default or "full")
+
+
+def _seconds_ms(seconds: float | None) -> int | None:
+    return None if seconds is None else int(round(seconds * 1000))

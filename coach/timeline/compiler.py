@@ -1,0 +1,289 @@
+"""routine + spoken length of each text -> Timeline. Pure: no I/O, no clock, no audio.
+
+The same function serves estimated lengths (before any audio exists) and measured ones (from the
+clip cache), so what `coach show` prints and what an export plays come from one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from bisect import bisect_right
+from typing import Callable
+
+from coach import model as m
+from coach.timeline.fitting import Candidate, fit_span
+from coach.timeline.model import Chapter, Cue, DroppedCue, Timeline
+from coach.timeline.words import spoken_number
+from coach.vocab import SIDES, verbosity_rank
+
+SpokenMs = Callable[[str], int]
+
+GAP_MS = 400          # pause between instructions spoken one after another
+SWITCH_MS = 3_000     # time to change sides
+INTRO_GAP_MS = 300    # after the opening bell
+# Tone lengths live here (not in the synthesiser) so the compiler needs no audio code.
+TONE_MS = {"bell": 1_200, "tick": 60, "inhale": 250, "exhale": 250}
+
+INHALE = m.Text("Breathe in.", "In.", "brief")
+EXHALE = m.Text("Breathe out.", "Out.", "brief")
+HALFWAY = m.Text("Halfway.", None, "brief")
+SWITCH = m.Text("Switch sides.", None, "minimal")
+OUTRO = m.Text("That is the end of the session. Well done. Take a moment before you get up.",
+               "That is the end. Well done.", "minimal")
+
+
+def compile_timeline(routine: m.Routine, spoken_ms: SpokenMs, options: m.CompileOptions = m.CompileOptions(),
+                     lengths_from: str = "estimate") -> Timeline:
+    """Two passes: the first measures the session so the introduction can say how long it is."""
+    first = _Builder(spoken_ms, options).build(routine, minutes=0)
+    minutes = max(1, round(first.duration_ms / 60_000))
+    timeline = _Builder(spoken_ms, options).build(routine, minutes=minutes)
+    return Timeline(
+        name=routine.name, title=routine.title, duration_ms=timeline.duration_ms, cues=timeline.cues,
+        chapters=timeline.chapters, dropped=timeline.dropped, lengths_from=lengths_from,
+        verbosity=options.verbosity,
+    )
+
+
+def intro_text(title: str, minutes: int) -> m.Text:
+    unit = "minute" if minutes == 1 else "minutes"
+    return m.Text(f"{title}. About {minutes} {unit}.", None, "minimal")
+
+
+class _Builder:
+    def __init__(self, spoken_ms: SpokenMs, options: m.CompileOptions):
+        self.spoken_ms = spoken_ms
+        self.options = options
+        self.rank = verbosity_rank(options.verbosity)
+        self.t = 0                 # end of the last event
+        self.gap = 0               # pause owed before the next spoken instruction
+        self.cues: list[tuple[Cue, int]] = []   # (cue, chapter index); titles filled in at the end
+        self.chapters: list[list] = []          # [title, start_ms]
+        self.dropped: list[DroppedCue] = []
+        self.last_speech: tuple[int, int] | None = None
+
+    # -- the session ---------------------------------------------------------------------------
+
+    def build(self, routine: m.Routine, minutes: int) -> Timeline:
+        self.chapter("Introduction")
+        self.tone("bell")
+        self.gap = INTRO_GAP_MS
+        self.say("intro", intro_text(routine.title, minutes))
+        position = None
+        for index, exercise in enumerate(routine.exercises):
+            if index and routine.rest_ms:
+                self.silence("pause", routine.rest_ms)
+            self.exercise(exercise, index, position)
+            position = exercise.position
+        self.chapter("Finish")
+        self.say("outro", OUTRO)
+        self.t += self.gap
+        self.tone("bell")
+        return self.finish(routine)
+
+    def exercise(self, ex: m.Exercise, index: int, previous_position: str | None) -> None:
+        self.chapter(ex.title)
+        self.say("announce", m.Text(f"{'First' if index == 0 else 'Next'}: {ex.title}.", None, "minimal"))
+        self.say("safety", ex.safety, safety=True)
+        if ex.position != previous_position:
+            self.say("setup", ex.setup)
+            self.silence("transition", ex.setup_ms)
+        self.steps(ex.steps, ex.title, later_rep=False)
+
+    def steps(self, steps: tuple[m.Step, ...], title: str, later_rep: bool) -> None:
+        for step in steps:
+            if isinstance(step, m.Say):
+                text = m.Text(step.text.brief, None, step.text.level) if later_rep and step.text.brief else step.text
+                self.say("instruction", text)
+            elif isinstance(step, m.SafetyStep):
+                self.say("safety", step.text, safety=True)
+            elif isinstance(step, m.Hold):
+                self.hold(step)
+            elif isinstance(step, m.Breathe):
+                self.breathe(step)
+            elif isinstance(step, m.Repeat):
+                self.repeat(step, title)
+            elif isinstance(step, m.Sides):
+                self.sides(step, title, later_rep)
+            elif isinstance(step, m.Rest):
+                self.say("rest", step.text)
+                self.silence("pause", step.rest_ms)
+            else:  # pragma: no cover - the model is closed
+                raise TypeError(f"unknown step {step!r}")
+
+    def repeat(self, step: m.Repeat, title: str) -> None:
+        for i in range(step.times):
+            if step.count:
+                last = step.times > 1 and i == step.times - 1
+                self.say("count", m.Text("Last one." if last else spoken_number(i + 1), None, "minimal"))
+            self.steps(step.steps, title, later_rep=i > 0)
+
+    def sides(self, step: m.Sides, title: str, later_rep: bool) -> None:
+        first = step.first
+        second = SIDES[1 - SIDES.index(first)]
+        if self.chapters[-1][0] == title:
+            self.chapters[-1][0] = f"{title}: {first} side"
+        else:
+            self.chapter(f"{title}: {first} side")
+        self.steps(_sided(step.steps, first, second), title, later_rep)
+        self.chapter(f"{title}: {second} side")
+        self.say("switch-sides", SWITCH)
+        self.silence("transition", SWITCH_MS)
+        self.steps(_sided(step.steps, second, first), title, later_rep)
+
+    # -- spans: holds and paced breathing ------------------------------------------------------
+
+    def hold(self, h: m.Hold) -> None:
+        inhale_ms, exhale_ms = self.pace(h.inhale_ms), self.pace(h.exhale_ms)
+        candidates: list[Candidate] = []
+        tones: list[tuple[int, str]] = []
+        if h.hold_ms is not None:
+            span_ms = self.scaled_hold(h.hold_ms)
+            countdown = min(h.countdown, span_ms // 1000 - 1)
+            for k in range(1, countdown + 1):
+                candidates += self.fixed(span_ms - k * 1000, m.Text(spoken_number(k), None, "minimal"), "countdown")
+            if h.halfway:
+                candidates += self.fixed(span_ms // 2, HALFWAY, "halfway")
+        else:
+            span_ms = h.breaths * (inhale_ms + exhale_ms)
+            candidates, tones = self.breath_phases(h.breaths, inhale_ms, exhale_ms, INHALE, EXHALE)
+        original_ms = h.duration_ms if h.hold_ms is not None else h.breaths * (h.inhale_ms + h.exhale_ms)
+        for cue in h.cues:
+            at_ms = cue.at_ms * span_ms // original_ms
+            kind = "safety" if cue.safety else "hold-cue"
+            if cue.safety or self.spoken(cue.text):
+                candidates.append(Candidate(at_ms, cue.text.forms(self.options.verbosity), kind, movable=True))
+        self.span("hold", span_ms, candidates, tones)
+
+    def breathe(self, b: m.Breathe) -> None:
+        inhale_ms, exhale_ms = self.pace(b.inhale_ms), self.pace(b.exhale_ms)
+        candidates, tones = self.breath_phases(b.breaths, inhale_ms, exhale_ms, b.inhale, b.exhale)
+        self.span("breathe", b.breaths * (inhale_ms + exhale_ms), candidates, tones)
+
+    def breath_phases(self, breaths: int, inhale_ms: int, exhale_ms: int, inhale: m.Text,
+                      exhale: m.Text) -> tuple[list[Candidate], list[tuple[int, str]]]:
+        """A cue and a pacing tone at the start of every inhale and exhale, each cue within its phase.
+        After the first breath only the brief forms are tried: once the pattern is set, less is said."""
+        candidates, tones = [], []
+        for n in range(breaths):
+            start = n * (inhale_ms + exhale_ms)
+            for offset, length, text, tone in ((0, inhale_ms, inhale, "inhale"), (inhale_ms, exhale_ms, exhale, "exhale")):
+                tones.append((start + offset, tone))
+                if not self.spoken(text):
+                    continue
+                forms = text.forms(self.options.verbosity)
+                if n > 0 and text.brief:
+                    forms = (text.brief,)
+                candidates.append(Candidate(start + offset, forms, "breath", latest_end_ms=start + offset + length))
+        return candidates, tones
+
+    def span(self, kind: str, span_ms: int, candidates: list[Candidate], tones: list[tuple[int, str]]) -> None:
+        """The span starts the moment the speech before it ends; safety cues that do not fit inside
+        are spoken before it, which moves the span but never shortens it."""
+        while True:
+            origin = self.t + (self.gap if tones else 0)
+            busy = [(s - origin, e - origin) for s, e in [self.last_speech] if self.last_speech]
+            fit = fit_span(span_ms, candidates, self.spoken_ms, busy)
+            if not fit.unplaced_safety:
+                break
+            for cand in fit.unplaced_safety:
+                self.say("safety", m.Text(cand.forms[0], None, "minimal"), safety=True)
+                candidates = [c for c in candidates if c is not cand]
+        start = self.t
+        if tones:
+            # Paced breathing begins with an inhale cue, which needs the usual pause after speech.
+            start += self.gap
+        self.add(Cue(start, start + span_ms, kind))
+        for offset, tone in tones:
+            self.add(Cue(start + offset, start + offset + TONE_MS[tone], "tone", tone=tone))
+        for p in fit.placed:
+            self.add(Cue(start + p.start_ms, start + p.end_ms, p.kind, p.text))
+        for cand in fit.dropped:
+            self.dropped.append(DroppedCue(cand.forms[-1], start + cand.desired_ms, f"no room for the {cand.kind} cue"))
+        if fit.placed:
+            last = max(fit.placed, key=lambda p: p.end_ms)
+            self.last_speech = (start + last.start_ms, start + last.end_ms)
+        self.t = start + span_ms
+        self.gap = GAP_MS
+
+    # -- primitives ----------------------------------------------------------------------------
+
+    def spoken(self, text: m.Text) -> bool:
+        return self.rank >= verbosity_rank(text.level)
+
+    def fixed(self, at_ms: int, text: m.Text, kind: str) -> list[Candidate]:
+        if not self.spoken(text):
+            return []
+        return [Candidate(at_ms, text.forms(self.options.verbosity), kind)]
+
+    def pace(self, phase_ms: int) -> int:
+        return max(500, round(phase_ms * self.options.breath_scale / 100) * 100)
+
+    def scaled_hold(self, hold_ms: int) -> int:
+        return max(1000, round(hold_ms * self.options.hold_scale / 1000) * 1000) if self.options.hold_scale != 1 else hold_ms
+
+    def say(self, kind: str, text: m.Text | None, safety: bool = False) -> None:
+        if text is None or not (safety or self.spoken(text)):
+            return
+        spoken = text.pick(self.options.verbosity)
+        start = self.t + self.gap
+        end = start + self.spoken_ms(spoken)
+        self.add(Cue(start, end, kind, spoken))
+        self.last_speech = (start, end)
+        self.t, self.gap = end, GAP_MS
+
+    def silence(self, kind: str, duration_ms: int) -> None:
+        if duration_ms <= 0:  # e.g. setup_s: 0: no get-ready time, and no empty event
+            return
+        start = self.t + self.gap
+        self.add(Cue(start, start + duration_ms, kind))
+        self.t, self.gap = start + duration_ms, 0
+
+    def tone(self, name: str) -> None:
+        self.add(Cue(self.t, self.t + TONE_MS[name], "tone", tone=name))
+        self.t, self.gap = self.t + TONE_MS[name], 0
+
+    def chapter(self, title: str) -> None:
+        self.chapters.append([title, self.t + self.gap])
+
+    def add(self, cue: Cue) -> None:
+        self.cues.append((cue, len(self.chapters) - 1))
+
+    def finish(self, routine: m.Routine) -> Timeline:
+        """Each chapter starts at its first event (a hold opening a chapter starts before the pause
+        owed to speech); chapters left empty at this verbosity are dropped; cues belong to the
+        chapter their start falls in."""
+        duration_ms = max(c.end_ms for c, _ in self.cues)
+        first_ms: dict[int, int] = {}
+        for cue, index in self.cues:
+            first_ms[index] = min(first_ms.get(index, cue.start_ms), cue.start_ms)
+        marks = [(title, first_ms[i]) for i, (title, _) in enumerate(self.chapters) if i in first_ms]
+        marks = [mark for mark, after in zip(marks, marks[1:] + [(None, duration_ms)]) if mark[1] < after[1]]
+        bounds = [start for _, start in marks] + [duration_ms]
+        chapters = tuple(Chapter(title, bounds[i], bounds[i + 1]) for i, (title, _) in enumerate(marks))
+        starts = [ch.start_ms for ch in chapters]
+        cues = sorted(
+            (Cue(c.start_ms, c.end_ms, c.kind, c.text, chapters[bisect_right(starts, c.start_ms) - 1].title, c.tone)
+             for c, _ in self.cues),
+            key=lambda c: (c.start_ms, c.end_ms),
+        )
+        return Timeline(routine.name, routine.title, duration_ms, tuple(cues), chapters, tuple(self.dropped))
+
+
+def _sided(steps: tuple[m.Step, ...], side: str, other: str) -> tuple[m.Step, ...]:
+    """The steps with {side} and {other} filled in, at any depth."""
+
+    def fill(step):
+        if isinstance(step, (m.Say, m.SafetyStep)):
+            return dataclasses.replace(step, text=step.text.with_sides(side, other))
+        if isinstance(step, m.Hold):
+            return dataclasses.replace(step, cues=tuple(dataclasses.replace(c, text=c.text.with_sides(side, other)) for c in step.cues))
+        if isinstance(step, m.Breathe):
+            return dataclasses.replace(step, inhale=step.inhale.with_sides(side, other), exhale=step.exhale.with_sides(side, other))
+        if isinstance(step, (m.Repeat, m.Sides)):
+            return dataclasses.replace(step, steps=tuple(fill(s) for s in step.steps))
+        if isinstance(step, m.Rest) and step.text is not None:
+            return dataclasses.replace(step, text=step.text.with_sides(side, other))
+        return step
+
+    return tuple(fill(s) for s in steps)

@@ -1,0 +1,187 @@
+"""The compiler's guarantees, checked over random routines (docs/script-format.md)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from coach import model as m
+from coach.timeline.compiler import GAP_MS, compile_timeline
+from routine_strategies import options, routines, spoken_lengths
+
+SPANS = ("hold", "breathe")
+PROPS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def compile_random(routine, spoken_ms, opts):
+    return compile_timeline(routine, spoken_ms, opts)
+
+
+def spans(timeline):
+    return [c for c in timeline.cues if c.kind in SPANS]
+
+
+def enclosing_span(timeline, cue):
+    for span in spans(timeline):
+        if span is not cue and span.start_ms <= cue.start_ms < span.end_ms:
+            return span
+    return None
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_speech_never_overlaps_and_is_never_cut(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    speech = sorted(timeline.speech, key=lambda c: c.start_ms)
+    for cue in speech:
+        assert cue.end_ms - cue.start_ms == spoken_ms(cue.text), cue
+    for a, b in zip(speech, speech[1:]):
+        assert a.end_ms <= b.start_ms, (a, b)
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_cues_inside_a_span_stay_inside_it(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    for cue in timeline.cues:
+        if cue.kind in ("countdown", "halfway", "hold-cue", "breath"):
+            span = enclosing_span(timeline, cue)
+            assert span is not None, cue
+            assert span.start_ms <= cue.start_ms and cue.end_ms <= span.end_ms, (cue, span)
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_countdown_says_one_number_per_second_exactly_on_it(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    words = {"One.": 1, "Two.": 2, "Three.": 3, "Four.": 4, "Five.": 5, "Six.": 6, "Seven.": 7,
+             "Eight.": 8, "Nine.": 9, "Ten.": 10}
+    for cue in timeline.cues:
+        if cue.kind == "countdown":
+            span = enclosing_span(timeline, cue)
+            assert cue.start_ms == span.end_ms - words[cue.text] * 1000, (cue, span)
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_halfway_lands_on_the_midpoint(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    for cue in timeline.cues:
+        if cue.kind == "halfway":
+            span = enclosing_span(timeline, cue)
+            assert cue.start_ms == span.start_ms + (span.end_ms - span.start_ms) // 2
+
+
+def expected_spans(routine: m.Routine, opts: m.CompileOptions) -> list[int]:
+    """Every hold and breathing span's length, in order, computed independently of the compiler."""
+    def pace(ms):
+        return max(500, round(ms * opts.breath_scale / 100) * 100)
+
+    def hold_ms(ms):
+        return ms if opts.hold_scale == 1 else max(1000, round(ms * opts.hold_scale / 1000) * 1000)
+
+    def walk(steps):
+        out = []
+        for s in steps:
+            if isinstance(s, m.Hold):
+                out.append(hold_ms(s.hold_ms) if s.hold_ms is not None else s.breaths * (pace(s.inhale_ms) + pace(s.exhale_ms)))
+            elif isinstance(s, m.Breathe):
+                out.append(s.breaths * (pace(s.inhale_ms) + pace(s.exhale_ms)))
+            elif isinstance(s, m.Repeat):
+                out += walk(s.steps) * s.times
+            elif isinstance(s, m.Sides):
+                out += walk(s.steps) * 2
+        return out
+
+    return [d for ex in routine.exercises for d in walk(ex.steps)]
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_holds_last_what_the_script_says(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    assert [s.end_ms - s.start_ms for s in spans(timeline)] == expected_spans(routine, opts)
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_a_hold_starts_when_the_instruction_before_it_ends(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    inside = {id(c) for c in timeline.cues if c.kind not in SPANS and enclosing_span(timeline, c)}
+    top = [c for c in timeline.cues if id(c) not in inside and c.kind != "tone"]
+    for before, span in zip(top, top[1:]):
+        if span.kind == "hold" and not any(t.kind == "tone" and t.start_ms == span.start_ms for t in timeline.cues):
+            assert span.start_ms == before.end_ms, (before, span)
+        elif span.kind in SPANS:
+            assert span.start_ms - before.end_ms in (0, GAP_MS), (before, span)
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_breath_spans_end_on_a_complete_exhale(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    for span in spans(timeline):
+        tones = [c for c in timeline.cues if c.kind == "tone" and span.start_ms <= c.start_ms < span.end_ms
+                 and c.tone in ("inhale", "exhale")]
+        if not tones:
+            continue
+        assert [t.tone for t in tones] == ["inhale", "exhale"] * (len(tones) // 2)
+        assert tones[0].start_ms == span.start_ms
+        exhale_ms = tones[2].start_ms - tones[1].start_ms if len(tones) > 2 else None
+        if exhale_ms is not None:
+            assert span.end_ms - tones[-1].start_ms == exhale_ms
+
+
+def _count_sides(steps) -> int:
+    return sum(isinstance(s, m.Sides) + _count_sides(s.steps) if isinstance(s, (m.Repeat, m.Sides)) else 0
+               for s in steps)
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_both_sides_get_equal_holds(routine, spoken_ms, opts):
+    """For an exercise with one top-level `sides` step: the holds after "Switch sides" begin with
+    exactly the holds that end the first side, with a transition between them."""
+    timeline = compile_random(routine, spoken_ms, opts)
+    for ex in routine.exercises:
+        sides = [s for s in ex.steps if isinstance(s, m.Sides)]
+        if len(sides) != 1 or _count_sides(ex.steps) != 1:
+            continue
+        one_side = expected_spans(m.Routine("x", "x", "x", (ex.__class__(**{**ex.__dict__, "steps": sides[0].steps}),)), opts)
+        first = f"{ex.title}: {sides[0].first} side"
+        second = f"{ex.title}: {'right' if sides[0].first == 'left' else 'left'} side"
+        left = [s.end_ms - s.start_ms for s in spans(timeline) if s.chapter == first]
+        right = [s.end_ms - s.start_ms for s in spans(timeline) if s.chapter == second]
+        assert left[len(left) - len(one_side):] == one_side
+        assert right[: len(one_side)] == one_side
+        switch = [c for c in timeline.cues if c.kind == "switch-sides" and c.chapter == second]
+        assert len(switch) == 1
+        after = [c for c in timeline.cues if c.start_ms >= switch[0].end_ms and c.chapter == second]
+        assert after[0].kind == "transition" and after[0].end_ms - after[0].start_ms == 3000
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_duration_and_chapters_tile_the_routine(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    assert timeline.duration_ms == max(c.end_ms for c in timeline.cues)
+    chapters = timeline.chapters
+    assert chapters[0].start_ms == 0 and chapters[-1].end_ms == timeline.duration_ms
+    for a, b in zip(chapters, chapters[1:]):
+        assert a.end_ms == b.start_ms and a.start_ms < a.end_ms
+    for cue in timeline.cues:
+        owner = next(ch for ch in chapters if ch.start_ms <= cue.start_ms < ch.end_ms)
+        assert cue.chapter == owner.title, cue
+
+
+@PROPS
+@given(routines(), spoken_lengths())
+def test_safety_cues_survive_every_verbosity(routine, spoken_ms):
+    counts = {v: sum(c.kind == "safety" for c in compile_timeline(routine, spoken_ms, m.CompileOptions(verbosity=v)).cues)
+              for v in ("minimal", "brief", "full")}
+    assert counts["minimal"] == counts["brief"] == counts["full"] > 0
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_compiling_is_deterministic(routine, spoken_ms, opts):
+    assert compile_random(routine, spoken_ms, opts) == compile_random(routine, spoken_ms, opts)
