@@ -1,0 +1,124 @@
+"""Mix a compiled timeline into one int16 mono PCM stream, chunk by chunk.
+
+Speech clips and tones are placed sample-accurately at ms_to_samples(cue.start_ms); silence fills the
+rest. Only the sounds overlapping the current chunk are held in memory, so memory does not grow with
+the length of the routine.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from coach.audio_format import SAMPLE_RATE, ms_to_samples
+from coach.timeline.model import Cue, Timeline
+from coach.tones import tone_pcm
+
+ClipProvider = Callable[[str], np.ndarray]
+
+DEFAULT_CHUNK_MS = 30_000
+
+# Speech loudness: podcast-like. Each clip is scaled so the RMS of its voiced part is -18 dBFS, then
+# the gain is lowered if needed so no sample exceeds -1 dBFS (no compression: a very peaky clip ends
+# up a little quieter rather than distorted).
+SPEECH_RMS_DBFS = -18.0
+SPEECH_PEAK_DBFS = -1.0
+_GATE_DBFS = -50.0          # 20 ms blocks quieter than this (pauses, breaths) don't count in the RMS
+_GATE_BLOCK_MS = 20
+_MAX_GAIN_DB = 30.0         # never boost a near-silent clip into loud noise
+_FULL_SCALE = 32768.0
+
+
+def iter_pcm_chunks(
+    timeline: Timeline, clip_for: ClipProvider, chunk_ms: int = DEFAULT_CHUNK_MS
+) -> Iterator[np.ndarray]:
+    """Yield the whole session as int16 mono chunks of ms_to_samples(chunk_ms) samples (last one shorter).
+
+    The chunks add up to exactly ms_to_samples(timeline.duration_ms) samples. Speech cues (non-empty
+    text) get clip_for(cue.text), loudness-normalised (see normalise_speech); tone cues get
+    coach.tones.tone_pcm(cue.tone). Overlapping sounds are summed in int32 and clipped to int16.
+
+    Raises ValueError if a speech clip is longer than its cue (a bug in whoever timed the cue).
+    """
+    if chunk_ms <= 0:
+        raise ValueError(f"chunk_ms must be positive, got {chunk_ms}")
+    total_samples = ms_to_samples(timeline.duration_ms)
+    chunk_samples = max(1, ms_to_samples(chunk_ms))
+    pending = sorted((c for c in timeline.cues if _is_audible(c)), key=lambda c: c.start_ms)
+    next_cue = 0
+    # Sounds started but not finished: (end_sample, seq, start_sample, pcm); a heap on end_sample.
+    active: list[tuple[int, int, int, np.ndarray]] = []
+    seq = 0
+
+    for chunk_start in range(0, total_samples, chunk_samples):
+        chunk_end = min(chunk_start + chunk_samples, total_samples)
+        while next_cue < len(pending) and ms_to_samples(pending[next_cue].start_ms) < chunk_end:
+            cue = pending[next_cue]
+            next_cue += 1
+            start = ms_to_samples(cue.start_ms)
+            pcm = _sound_for(cue, clip_for)
+            if len(pcm) and start + len(pcm) > chunk_start:
+                heapq.heappush(active, (start + len(pcm), seq, start, pcm))
+                seq += 1
+
+        mixed = np.zeros(chunk_end - chunk_start, dtype=np.int32)
+        for _end, _seq, start, pcm in active:
+            lo = max(start, chunk_start)
+            hi = min(start + len(pcm), chunk_end)
+            if lo < hi:
+                mixed[lo - chunk_start:hi - chunk_start] += pcm[lo - start:hi - start]
+        while active and active[0][0] <= chunk_end:
+            heapq.heappop(active)  # finished: let its memory go
+        yield np.clip(mixed, -32768, 32767).astype(np.int16)
+
+
+def mix_to_array(timeline: Timeline, clip_for: ClipProvider) -> np.ndarray:
+    """The whole session as one int16 array: for short routines and tests."""
+    chunks = list(iter_pcm_chunks(timeline, clip_for))
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+
+
+def normalise_speech(clip: np.ndarray) -> np.ndarray:
+    """Scale raw engine output to SPEECH_RMS_DBFS (voiced part), peaks limited to SPEECH_PEAK_DBFS.
+
+    The RMS is taken over 20 ms blocks louder than -50 dBFS, so leading/trailing silence and pauses
+    don't make a clip come out louder. Gain is capped at +30 dB; a silent clip is returned as is.
+    """
+    samples = np.asarray(clip, dtype=np.float64)
+    if samples.size == 0:
+        return np.zeros(0, dtype=np.int16)
+    block = ms_to_samples(_GATE_BLOCK_MS)
+    usable = samples[: samples.size - samples.size % block] if samples.size >= block else samples
+    blocks = usable.reshape(-1, min(block, usable.size))
+    block_power = np.mean(blocks * blocks, axis=1)
+    gate_power = (_FULL_SCALE * 10 ** (_GATE_DBFS / 20)) ** 2
+    voiced = block_power[block_power > gate_power]
+    peak = float(np.max(np.abs(samples)))
+    if voiced.size == 0 or peak == 0.0:
+        return np.asarray(clip, dtype=np.int16).copy()
+    rms = float(np.sqrt(np.mean(voiced)))
+    gain = _FULL_SCALE * 10 ** (SPEECH_RMS_DBFS / 20) / rms
+    gain = min(gain, 10 ** (_MAX_GAIN_DB / 20), _FULL_SCALE * 10 ** (SPEECH_PEAK_DBFS / 20) / peak)
+    return np.clip(np.round(samples * gain), -32768, 32767).astype(np.int16)
+
+
+def _is_audible(cue: Cue) -> bool:
+    return (cue.is_speech and bool(cue.text)) or (cue.kind == "tone" and bool(cue.tone))
+
+
+def _sound_for(cue: Cue, clip_for: ClipProvider) -> np.ndarray:
+    if cue.kind == "tone":
+        return tone_pcm(cue.tone)
+    clip = np.asarray(clip_for(cue.text))
+    if clip.ndim != 1:
+        raise ValueError(f"clip for {cue.text!r} must be mono (1-D), got shape {clip.shape}")
+    # The compiler works in whole ms, so allow one ms of rounding before calling the clip too long.
+    allowed = ms_to_samples(cue.end_ms) - ms_to_samples(cue.start_ms) + SAMPLE_RATE // 1000 + 1
+    if len(clip) > allowed:
+        raise ValueError(
+            f"speech clip is {len(clip) * 1000 // SAMPLE_RATE} ms but its cue lasts"
+            f" {cue.duration_ms} ms: {cue!r}"
+        )
+    return normalise_speech(clip)
