@@ -1,0 +1,92 @@
+"""Commands over the script library: list, show, validate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from coach.cli import cli, compile_options, timing_options
+from coach.vocab import EQUIPMENT, FOCUS_AREAS
+
+SESSION_LIMIT_MS = 2 * 60 * 60 * 1000
+
+
+@cli.command("list")
+@click.option("--focus", type=click.Choice(FOCUS_AREAS), help="Only routines that work this area.")
+@click.option("--equipment", type=click.Choice(EQUIPMENT),
+              help="Only routines that use this equipment ('none': routines that need nothing).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+def list_cmd(focus: str | None, equipment: str | None, as_json: bool) -> None:
+    """List the built-in exercises and routines.
+
+    \b
+    Example:
+      coach list --equipment chair
+    """
+    from coach.catalog import catalog
+
+    rows = catalog(focus=focus, equipment=equipment)
+    if as_json:
+        click.echo(json.dumps([row.to_json() for row in rows], indent=2))
+        return
+    if not rows:
+        click.echo("No routine matches those filters.")
+        return
+    name_w = max(len(r.name) for r in rows)
+    click.echo(f"{'NAME':<{name_w}}  {'KIND':<8}  {'MIN':>4}  {'FOCUS':<30}  EQUIPMENT")
+    for r in rows:
+        click.echo(f"{r.name:<{name_w}}  {r.kind:<8}  {r.duration_ms / 60000:>4.1f}  {', '.join(r.focus):<30}  {', '.join(r.equipment)}")
+    click.echo(f"{len(rows)} shown: {sum(r.kind == 'exercise' for r in rows)} exercises, "
+               f"{sum(r.kind == 'routine' for r in rows)} routines")
+
+
+@cli.command()
+@click.argument("routine")
+@timing_options
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+def show(routine: str, verbosity: str, hold_scale: float, breath_scale: float, as_json: bool) -> None:
+    """Show a routine's timeline: every cue with its time, and the total.
+
+    ROUTINE is a built-in name (see 'coach list') or a path to a script.
+
+    \b
+    Example:
+      coach show child-pose --verbosity brief
+    """
+    from coach.render_text import format_timeline
+    from coach.session import compile_ref
+
+    timeline = compile_ref(routine, compile_options(verbosity, hold_scale, breath_scale))
+    if as_json:
+        click.echo(json.dumps(timeline.to_json(), indent=2))
+    else:
+        click.echo(format_timeline(timeline))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check scripts and report every problem as FILE:LINE: what is wrong; how to fix it.
+
+    \b
+    Example:
+      coach validate my-routines/*.yaml
+    """
+    from coach.validate import validate_files
+
+    result = validate_files(files, session_limit_ms=SESSION_LIMIT_MS)
+    for problem in result.problems:
+        click.echo(str(problem))
+    if result.problems:
+        bad = len({p.path for p in result.problems})
+        raise click.exceptions.Exit(_fail(f"{len(result.problems)} problem(s) in {bad} of {len(files)} file(s)"))
+    click.echo(result.summary())
+
+
+def _fail(summary: str) -> int:
+    click.echo(f"coach: {summary}", err=True)
+    return 2
+
+
