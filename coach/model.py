@@ -203,3 +203,4 @@ class CompileOptions:
     verbosity: str = "full"
     hold_scale: float = 1.0     # multiplies every timed hold
     breath_scale: float = 1.0   # multiplies every inhale and exhale (slower or faster pace)
+    cleared: bool = False       # a clinician approved it despite a named condition: say so at the start

@@ -11,6 +11,7 @@ from bisect import bisect_right
 from typing import Callable
 
 from coach import model as m
+from coach.safety import CLEARED_REMINDER, OPENING_NOTE
 from coach.timeline.fitting import Candidate, fit_span
 from coach.timeline.model import Chapter, Cue, DroppedCue, Timeline
 from coach.timeline.words import spoken_number
@@ -69,6 +70,9 @@ class _Builder:
         self.tone("bell")
         self.gap = INTRO_GAP_MS
         self.say("intro", intro_text(routine.title, minutes))
+        self.say("safety", OPENING_NOTE, safety=True)
+        if self.options.cleared:
+            self.say("safety", CLEARED_REMINDER, safety=True)
         position = None
         for index, exercise in enumerate(routine.exercises):
             if index and routine.rest_ms:
