@@ -17,7 +17,6 @@ from pathlib import Path
 from coach.errors import CoachError
 
 OUTCOMES = ("completed", "quit", "safety-stop", "interrupted")
-DAILY_LIMIT_DEFAULT = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -63,6 +62,15 @@ def _alive(pid: int, host: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def default_history_path() -> Path:
+    env = os.environ.get("COACH_HISTORY_DB")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("coach")) / "history.sqlite"
 
 
 class History:

@@ -16,6 +16,8 @@ from coach.errors import CoachError
 from coach.model import Routine
 from coach.vocab import CONDITIONS
 
+DAILY_LIMIT_DEFAULT = 3
+
 
 def default_config_path() -> Path:
     env = os.environ.get("COACH_CONFIG")
@@ -37,10 +39,12 @@ class Verdict:
 
 
 class Answers:
-    """The remembered answers: condition id -> True (I have it) / False (I don't)."""
+    """The remembered answers: condition id -> True (I have it) / False (I don't), plus the daily
+    limit of starts of one routine (`daily_limit` in the same file)."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.daily_limit = DAILY_LIMIT_DEFAULT
         self.values: dict[str, bool] = self._load()
 
     def _load(self) -> dict[str, bool]:
@@ -51,8 +55,13 @@ class Answers:
         except (OSError, ValueError) as exc:
             raise CoachError(f"{self.path}: cannot read the screening answers ({exc}); "
                              f"run 'coach screening --reset' to start again") from None
-        conditions = data.get("conditions", {}) if isinstance(data, dict) else {}
-        return {k: bool(v) for k, v in conditions.items() if k in CONDITIONS}
+        if not isinstance(data, dict):
+            return {}
+        limit = data.get("daily_limit", DAILY_LIMIT_DEFAULT)
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+            self.daily_limit = limit
+        conditions = data.get("conditions", {})
+        return {k: bool(v) for k, v in conditions.items() if k in CONDITIONS} if isinstance(conditions, dict) else {}
 
     def record(self, answers: dict[str, bool]) -> None:
         self.values.update(answers)
@@ -66,7 +75,7 @@ class Answers:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_write(self.path, mode="w") as f:
-                json.dump({"conditions": dict(sorted(self.values.items()))}, f, indent=2)
+                json.dump({"conditions": dict(sorted(self.values.items())), "daily_limit": self.daily_limit}, f, indent=2)
         except OSError as exc:
             raise CoachError(f"cannot save the screening answers to {self.path} ({exc.strerror}); "
                              f"set --config or COACH_CONFIG to a writable file") from None

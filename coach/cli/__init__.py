@@ -73,4 +73,4 @@ def main() -> None:
 
 
 # Each module adds its commands to `cli`; imported last so they can import what is above.
-from coach.cli import library_cmds, session_cmds  # noqa: E402,F401
+from coach.cli import library_cmds, safety_cmds, session_cmds  # noqa: E402,F401
