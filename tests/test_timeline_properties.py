@@ -185,3 +185,12 @@ def test_safety_cues_survive_every_verbosity(routine, spoken_ms):
 @given(routines(), spoken_lengths(), options())
 def test_compiling_is_deterministic(routine, spoken_ms, opts):
     assert compile_random(routine, spoken_ms, opts) == compile_random(routine, spoken_ms, opts)
+
+
+def test_a_rest_closing_a_repetition_is_skipped_after_the_last_one():
+    from coach.timeline.estimate import estimate_spoken_ms
+
+    rep = m.Repeat(3, True, (m.Say(m.Text("Lift.")), m.Hold(5000, None, 4000, 6000, 0, False), m.Rest(5000)))
+    ex = m.Exercise("x", "X", "d", ("lower-back",), ("mat",), "kneeling", ("pregnancy",), m.Text("Gently.", "Gently.", "minimal"), (rep,))
+    timeline = compile_timeline(m.Routine("x", "X", "d", (ex,)), estimate_spoken_ms)
+    assert sum(c.kind == "pause" for c in timeline.cues) == 2

@@ -120,7 +120,12 @@ class _Builder:
             if step.count:
                 last = step.times > 1 and i == step.times - 1
                 self.say("count", m.Text("Last one." if last else spoken_number(i + 1), None, "minimal"))
-            self.steps(step.steps, title, later_rep=i > 0)
+            steps = step.steps
+            if i == step.times - 1:
+                # A rest that closes a repetition is for the next one; after the last, there is none.
+                while steps and isinstance(steps[-1], m.Rest):
+                    steps = steps[:-1]
+            self.steps(steps, title, later_rep=i > 0)
 
     def sides(self, step: m.Sides, title: str, later_rep: bool) -> None:
         first = step.first
