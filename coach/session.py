@@ -1,20 +1,29 @@
 """Preparing a session: resolve the routine, pick a voice, get spoken lengths, hand back what plays.
 
 Where lengths come from: measured from the audio cache when every clip is there (then `show`,
-`export` and `play` agree to the millisecond), estimated from the text otherwise.
+`export` and `play` agree to the millisecond), estimated from the text otherwise. `play` and
+`export` render what is missing first, so they always run on measured lengths; `live` renders
+nothing ahead and plans on a deliberately generous estimate instead.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from coach import model as m
 from coach.library import resolve
-from coach.model import CompileOptions
 from coach.timeline.compiler import compile_timeline
 from coach.timeline.estimate import estimate_spoken_ms
 from coach.timeline.model import Timeline
+
+Progress = Callable[[int, int], None]
+
+# Live sessions synthesize each cue during the session, so they plan with an estimate stretched to
+# cover the engine's longest measured ratio of real to estimated length (see scripts/bench).
+LIVE_ESTIMATE_MARGIN = 1.35
 
 
 @dataclass(frozen=True)
@@ -28,10 +37,126 @@ class VoiceChoice:
 
 @dataclass(frozen=True)
 class Prepared:
+    routine: m.Routine
     timeline: Timeline
     clip_for: Callable[[str], "object"]   # text -> int16 numpy array at SAMPLE_RATE
 
 
-def compile_ref(ref: str, options: CompileOptions) -> Timeline:
+def default_cache_dir() -> Path:
+    """COACH_CACHE_DIR, else `audio_cache/` beside the package's project, else the user cache."""
+    env = os.environ.get("COACH_CACHE_DIR")
+    if env:
+        return Path(env)
+    project = Path(__file__).resolve().parent.parent
+    if (project / "pyproject.toml").is_file():
+        return project / "audio_cache"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("coach")) / "audio_cache"
+
+
+def compile_ref(ref: str, options: m.CompileOptions) -> Timeline:
     """The timeline of a built-in name or script path, with lengths estimated from the text."""
     return compile_timeline(resolve(ref), estimate_spoken_ms, options, lengths_from="estimate")
+
+
+def show_timeline(ref: str, options: m.CompileOptions, choice: VoiceChoice, cache_dir: Path | None) -> Timeline:
+    """For `show`: measured lengths when the cache holds every clip for this voice, else the estimate.
+    Never renders, and never fails for want of an engine: showing needs no audio."""
+    from coach.errors import EngineError
+
+    routine = resolve(ref)
+    try:
+        from coach.cache import ClipCache
+        from coach.speech import get_voice
+
+        voice = get_voice(choice.engine, choice.voice, choice.rate, "render")
+        cache = ClipCache(cache_dir or default_cache_dir())
+    except EngineError:
+        return compile_timeline(routine, estimate_spoken_ms, options, lengths_from="estimate")
+    return cached_lengths_timeline(routine, options, voice, cache)
+
+
+def texts_to_render(routine: m.Routine, options: m.CompileOptions, spoken_ms: Callable[[str], int]) -> set[str]:
+    """Every text the compiler asks about (all forms it might choose), for pre-rendering."""
+    asked: set[str] = set()
+
+    def recording(text: str) -> int:
+        asked.add(text)
+        return spoken_ms(text)
+
+    compile_timeline(routine, recording, options)
+    return asked
+
+
+def measured_timeline(routine: m.Routine, options: m.CompileOptions, voice, cache,
+                      progress: Progress | None = None, jobs: int = 2) -> Timeline:
+    """Render every clip the routine needs into the cache, then compile on the real lengths.
+
+    The texts depend a little on lengths (the introduction says the minutes; a cue that no longer
+    fits falls back to its brief form), so this repeats until nothing new is asked for."""
+    known: set[str] = set()
+    pending = texts_to_render(routine, options, estimate_spoken_ms)
+    while pending - known:
+        cache.render_many(voice, sorted(pending - known), jobs=jobs, progress=progress)
+        known |= pending
+        pending = texts_to_render(routine, options, lambda t: cache.spoken_ms(voice, t))
+    return compile_timeline(routine, lambda t: cache.spoken_ms(voice, t), options, lengths_from="audio")
+
+
+def cached_lengths_timeline(routine: m.Routine, options: m.CompileOptions, voice, cache) -> Timeline:
+    """Measured lengths if every needed clip is already cached; otherwise the estimate (for `show`)."""
+    needed = texts_to_render(routine, options, estimate_spoken_ms)
+    if all(cache.get(voice, t) is not None for t in needed):
+        try:
+            return compile_timeline(routine, lambda t: _cached_ms(cache, voice, t), options, lengths_from="audio")
+        except _NotCached:
+            pass
+    return compile_timeline(routine, estimate_spoken_ms, options, lengths_from="estimate")
+
+
+class _NotCached(Exception):
+    pass
+
+
+def _cached_ms(cache, voice, text: str) -> int:
+    clip = cache.get(voice, text)
+    if clip is None:
+        raise _NotCached(text)
+    from coach.audio_format import samples_to_ms
+
+    return samples_to_ms(len(clip))
+
+
+def prepare_session(ref: str, options: m.CompileOptions, choice: VoiceChoice, cache_dir: Path | None,
+                    purpose: str = "play", progress: Progress | None = None) -> Prepared:
+    """What a session plays. `purpose` is "play", "export" (render into the cache, measured lengths)
+    or "live" (no cache, no rendering ahead: each clip is synthesized when the player asks for it)."""
+    from coach.speech import get_voice
+
+    routine = resolve(ref)
+    voice = get_voice(choice.engine, choice.voice, choice.rate, "live" if purpose == "live" else "render")
+    if purpose == "live":
+        rate = choice.rate or 175
+
+        def live_ms(text: str) -> int:
+            return int(estimate_spoken_ms(text, rate) * LIVE_ESTIMATE_MARGIN)
+
+        timeline = compile_timeline(routine, live_ms, options, lengths_from="estimate")
+        return Prepared(routine, timeline, _memo(voice.render))
+    from coach.cache import ClipCache
+
+    cache = ClipCache(cache_dir or default_cache_dir())
+    timeline = measured_timeline(routine, options, voice, cache, progress)
+    return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text))
+
+
+def _memo(render: Callable[[str], object]) -> Callable[[str], object]:
+    clips: dict[str, object] = {}
+
+    def clip_for(text: str):
+        if text not in clips:
+            clips[text] = render(text)
+        return clips[text]
+
+    return clip_for

@@ -23,10 +23,10 @@ def timing_options(func):
     return func
 
 
-def compile_options(verbosity: str, hold_scale: float, breath_scale: float):
+def compile_options(verbosity: str, hold_scale: float, breath_scale: float, cleared: bool = False):
     from coach.model import CompileOptions
 
-    return CompileOptions(verbosity=verbosity, hold_scale=hold_scale, breath_scale=breath_scale)
+    return CompileOptions(verbosity=verbosity, hold_scale=hold_scale, breath_scale=breath_scale, cleared=cleared)
 
 
 class _Failure(click.ClickException):
@@ -73,4 +73,4 @@ def main() -> None:
 
 
 # Each module adds its commands to `cli`; imported last so they can import what is above.
-from coach.cli import library_cmds, safety_cmds, session_cmds  # noqa: E402,F401
+from coach.cli import audio_cmds, library_cmds, safety_cmds, session_cmds  # noqa: E402,F401

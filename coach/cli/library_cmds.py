@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from coach.cli import cli, compile_options, timing_options
+from coach.cli.audio_cmds import voice_choice, voice_options
 from coach.vocab import EQUIPMENT, FOCUS_AREAS
 
 SESSION_LIMIT_MS = 2 * 60 * 60 * 1000
@@ -45,20 +46,25 @@ def list_cmd(focus: str | None, equipment: str | None, as_json: bool) -> None:
 @cli.command()
 @click.argument("routine")
 @timing_options
+@voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
-def show(routine: str, verbosity: str, hold_scale: float, breath_scale: float, as_json: bool) -> None:
+def show(routine: str, verbosity: str, hold_scale: float, breath_scale: float, engine, voice, rate, cache_dir,
+         as_json: bool) -> None:
     """Show a routine's timeline: every cue with its time, and the total.
 
-    ROUTINE is a built-in name (see 'coach list') or a path to a script.
+    ROUTINE is a built-in name (see 'coach list') or a path to a script. Spoken lengths are measured
+    from the audio cache when the routine has been rendered for this voice, estimated otherwise;
+    the first line says which.
 
     \b
     Example:
       coach show child-pose --verbosity brief
     """
     from coach.render_text import format_timeline
-    from coach.session import compile_ref
+    from coach.session import show_timeline
 
-    timeline = compile_ref(routine, compile_options(verbosity, hold_scale, breath_scale))
+    timeline = show_timeline(routine, compile_options(verbosity, hold_scale, breath_scale),
+                             voice_choice(engine, voice, rate), cache_dir)
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2))
     else:
