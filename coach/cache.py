@@ -42,6 +42,7 @@ _KEY = re.compile(r"[0-9a-f]{64}")
 _SHARD = re.compile(r"[0-9a-f]{2}")
 
 Progress = Callable[[int, int], None]   # (done, total)
+USAGE_LOG = "usage.log"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class CacheStats:
     clips: int
     bytes: int            # clips plus their index files
     temp_files: int       # left by renders that were killed; prune() removes the old ones
-    hits: int             # this process's lookups, as ClipCache.hits / .misses
+    hits: int             # lookups that found a clip, over every run that recorded its usage
     misses: int
 
 
@@ -104,8 +105,7 @@ class ClipCache:
         """How long the clip for `text` lasts (rendering it if needed); reads only the header of a cached clip."""
         text = normalize_text(text)
         key = self.key(voice, text)
-        if key in self._spoken_ms:
-            self._count(True)
+        if key in self._spoken_ms:  # asked again in this process: not a cache lookup
             return self._spoken_ms[key]
         length = clip_length_samples(self.clip_path(key))
         self._count(length is not None)
@@ -198,14 +198,38 @@ class ClipCache:
                     total += path.stat().st_size
                     if path.suffix == ".wav":
                         clips += 1
-        return CacheStats(clips, total, temps, self.hits, self.misses)
+        hits, misses = self._recorded_usage()
+        return CacheStats(clips, total, temps, hits + self.hits, misses + self.misses)
 
-    def prune(self, keep_keys: Iterable[str]) -> int:
+    def record_usage(self) -> None:
+        """Add this process's hits and misses to the cache's usage log, so `coach cache` can report a
+        hit rate across runs. One short line, appended: concurrent runs do not clobber each other."""
+        if not (self.hits or self.misses):
+            return
+        with contextlib.suppress(OSError):
+            self.root.mkdir(parents=True, exist_ok=True)
+            with open(self.root / USAGE_LOG, "a", encoding="ascii") as log:
+                log.write(f"{self.hits} {self.misses}\n")
+        self.hits = self.misses = 0
+
+    def _recorded_usage(self) -> tuple[int, int]:
+        hits = misses = 0
+        with contextlib.suppress(OSError):
+            for line in (self.root / USAGE_LOG).read_text(encoding="ascii").splitlines():
+                parts = line.split()
+                if len(parts) == 2 and all(p.isdigit() for p in parts):
+                    hits, misses = hits + int(parts[0]), misses + int(parts[1])
+        return hits, misses
+
+    def prune(self, keep_keys: Iterable[str], identity: str | None = None) -> int:
         """Delete every clip (and index) whose key is not in keep_keys, and temp files older than an hour.
+        With `identity`, only that voice's clips are candidates: other voices' clips stay.
 
         Returns how many clips were removed. Files that are not the cache's own are left alone.
         """
         keep = set(keep_keys)
+        if identity is not None:
+            keep |= {e.key for e in self.entries() if e.identity != identity}
         removed = 0
         now = time.time()
         for path in self._files():

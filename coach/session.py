@@ -40,6 +40,12 @@ class Prepared:
     routine: m.Routine
     timeline: Timeline
     clip_for: Callable[[str], "object"]   # text -> int16 numpy array at SAMPLE_RATE
+    cache: object | None = None           # the ClipCache behind clip_for (None for live)
+
+    def finish(self) -> None:
+        """Record the cache's hits and misses for `coach cache`; call when the session is over."""
+        if self.cache is not None:
+            self.cache.record_usage()
 
 
 def default_cache_dir() -> Path:
@@ -148,7 +154,7 @@ def prepare_session(ref: str, options: m.CompileOptions, choice: VoiceChoice, ca
 
     cache = ClipCache(cache_dir or default_cache_dir())
     timeline = measured_timeline(routine, options, voice, cache, progress)
-    return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text))
+    return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text), cache)
 
 
 def _memo(render: Callable[[str], object]) -> Callable[[str], object]:

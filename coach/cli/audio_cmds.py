@@ -103,6 +103,7 @@ def render(routines, render_all, verbosity, hold_scale, breath_scale, engine, vo
             measured_timeline(resolve(name), options, speaker, cache, progress=bar, jobs=jobs)
     finally:
         bar.close()
+    cache.record_usage()
     stats = cache.stats()
     click.echo(f"Rendered {len(names)} routine(s) with {speaker.spec.engine}: "
                f"{stats.clips} clips, {stats.bytes / 1e6:.1f} MB in {cache.root}")
@@ -141,6 +142,7 @@ def export(routine, output, fmt, force, verbosity, hold_scale, breath_scale, eng
                                  tags={"title": prepared.routine.title}, progress=bar)
     finally:
         bar.close()
+        prepared.finish()
     click.echo(f"Wrote {result.path} ({result.duration_ms / 60000:.1f} min, {result.bytes / 1e6:.1f} MB, "
                f"{len(prepared.timeline.chapters)} chapters) and {result.vtt_path}")
 
@@ -182,13 +184,25 @@ def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, 
     from coach.library import builtin_names, resolve
     from coach.session import texts_to_render
     from coach.speech import get_voice
+    from coach.timeline.estimate import estimate_spoken_ms
 
     speaker = get_voice(engine, voice, rate, "render")
     options = compile_options(verbosity, hold_scale, breath_scale)
     keep = set()
     for name in builtin_names():
         routine = resolve(name)
-        texts = texts_to_render(routine, options, lambda t: clip_cache.spoken_ms(speaker, t) if clip_cache.get(speaker, t) is not None else 1000)
+        # Estimated lengths ask for every form the compiler might choose; measured ones only add the
+        # few texts that depend on them (the minutes in the introduction), so ask both ways.
+        texts = texts_to_render(routine, options, estimate_spoken_ms)
+        texts |= texts_to_render(routine, options, lambda t: _cached_or_estimated_ms(clip_cache, speaker, t))
         keep |= {clip_cache.key(speaker, t) for t in texts}
-    removed = clip_cache.prune(keep)
+    removed = clip_cache.prune(keep, identity=speaker.cache_identity())
     click.echo(f"Removed {removed} clip(s) no routine uses; {clip_cache.stats().clips} kept.")
+
+
+def _cached_or_estimated_ms(clip_cache, speaker, text: str) -> int:
+    from coach.timeline.estimate import estimate_spoken_ms
+
+    if clip_cache.get(speaker, text) is None:
+        return estimate_spoken_ms(text)
+    return clip_cache.spoken_ms(speaker, text)
