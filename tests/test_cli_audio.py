@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from hide_espeak import without_espeak
 
 COACH = [sys.executable, "-c", "from coach.cli import main; main()"]
 
@@ -91,18 +92,9 @@ def test_an_unwritable_folder_is_one_clean_line(tmp_path, home):
 
 
 def test_missing_espeak_library_is_one_clean_line(tmp_path, home):
-    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent("""
-        import ctypes
-        _load = ctypes.cdll.LoadLibrary
-        def _refuse(name, *args, **kwargs):
-            if "espeak" in str(name):
-                raise OSError(f"{name}: cannot open shared object file")
-            return _load(name, *args, **kwargs)
-        ctypes.cdll.LoadLibrary = _refuse
-    """))
     out = tmp_path / "x.mp3"
     result = coach("export", "child-pose", "-o", str(out), "--yes", "--engine", "espeak",
-                   env={**home, "PYTHONPATH": str(tmp_path)})
+                   env={**home, **without_espeak(tmp_path)})
     assert result.returncode == 1
     assert result.stderr.startswith("coach: espeak-ng is not available") and "apt-get install" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()

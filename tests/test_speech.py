@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hide_espeak import without_espeak
 
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
 from coach.errors import EngineError, UsageError
@@ -77,19 +77,9 @@ class TestEspeak:
         assert espeak.cache_identity() != get_voice("espeak", rate=176).cache_identity()
 
     def test_missing_library_says_how_to_install(self, tmp_path: Path) -> None:
-        # Hide libespeak-ng from every process of this run, the forkserver's children included.
-        (tmp_path / "sitecustomize.py").write_text(textwrap.dedent("""
-            import ctypes
-            _load = ctypes.cdll.LoadLibrary
-            def _refuse(name, *args, **kwargs):
-                if "espeak" in str(name):
-                    raise OSError(f"{name}: cannot open shared object file")
-                return _load(name, *args, **kwargs)
-            ctypes.cdll.LoadLibrary = _refuse
-        """))
         script = "from coach.speech import get_voice\nget_voice('espeak')\n"
         result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                                env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
+                                env={**without_espeak(tmp_path), "PATH": "/usr/bin:/bin"})
         assert result.returncode == 1
         assert "EngineError: espeak-ng is not available" in result.stderr
         assert "apt-get install libespeak-ng1 espeak-ng" in result.stderr
