@@ -29,6 +29,7 @@ _GATE_DBFS = -50.0          # 20 ms blocks quieter than this (pauses, breaths) d
 _GATE_BLOCK_MS = 20
 _MAX_GAIN_DB = 30.0         # never boost a near-silent clip into loud noise
 _FULL_SCALE = 32768.0
+_CLIP_SLACK_SAMPLES = SAMPLE_RATE // 1000 + 1   # how far a speech clip may run past its cue's end
 
 
 def iter_pcm_chunks(
@@ -80,6 +81,30 @@ def mix_to_array(timeline: Timeline, clip_for: ClipProvider) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
 
 
+def mix_range(timeline: Timeline, clip_for: ClipProvider, start_ms: int, end_ms: int) -> np.ndarray:
+    """Exactly mix_to_array(timeline, clip_for)[ms_to_samples(start_ms):ms_to_samples(end_ms)].
+
+    Only the sounds that reach into the range are fetched (clip_for is not called for the others), so
+    a player can mix one stretch of a session at a time, sample-identical to the export. The range is
+    clamped to the session.
+    """
+    total_samples = ms_to_samples(timeline.duration_ms)
+    lo = min(max(ms_to_samples(start_ms), 0), total_samples)
+    hi = min(max(ms_to_samples(end_ms), lo), total_samples)
+    mixed = np.zeros(hi - lo, dtype=np.int32)
+    for cue in timeline.cues:
+        if not _is_audible(cue):
+            continue
+        start = ms_to_samples(cue.start_ms)
+        if start >= hi or _latest_end_sample(cue) <= lo:
+            continue
+        pcm = _sound_for(cue, clip_for)
+        a, b = max(start, lo), min(start + len(pcm), hi)
+        if a < b:
+            mixed[a - lo:b - lo] += pcm[a - start:b - start]
+    return np.clip(mixed, -32768, 32767).astype(np.int16)
+
+
 def normalise_speech(clip: np.ndarray) -> np.ndarray:
     """Scale raw engine output to SPEECH_RMS_DBFS (voiced part), peaks limited to SPEECH_PEAK_DBFS.
 
@@ -108,6 +133,13 @@ def _is_audible(cue: Cue) -> bool:
     return (cue.is_speech and bool(cue.text)) or (cue.kind == "tone" and bool(cue.tone))
 
 
+def _latest_end_sample(cue: Cue) -> int:
+    """Where the cue's sound ends at the latest, known without fetching its clip (see _sound_for)."""
+    if cue.kind == "tone":
+        return ms_to_samples(cue.start_ms) + len(tone_pcm(cue.tone))
+    return ms_to_samples(cue.end_ms) + _CLIP_SLACK_SAMPLES
+
+
 def _sound_for(cue: Cue, clip_for: ClipProvider) -> np.ndarray:
     if cue.kind == "tone":
         return tone_pcm(cue.tone)
@@ -115,7 +147,7 @@ def _sound_for(cue: Cue, clip_for: ClipProvider) -> np.ndarray:
     if clip.ndim != 1:
         raise ValueError(f"clip for {cue.text!r} must be mono (1-D), got shape {clip.shape}")
     # The compiler works in whole ms, so allow one ms of rounding before calling the clip too long.
-    allowed = ms_to_samples(cue.end_ms) - ms_to_samples(cue.start_ms) + SAMPLE_RATE // 1000 + 1
+    allowed = ms_to_samples(cue.end_ms) - ms_to_samples(cue.start_ms) + _CLIP_SLACK_SAMPLES
     if len(clip) > allowed:
         raise ValueError(
             f"speech clip is {len(clip) * 1000 // SAMPLE_RATE} ms but its cue lasts"

@@ -1,0 +1,553 @@
+"""Runs a session: waits for absolute deadlines and hands each sound segment to the output.
+
+Every deadline is origin + a position in the timeline, on a monotonic clock; nothing is an
+accumulation of sleeps, so a late clip delays only itself. Pausing moves the origin by the time paused.
+The PCM of upcoming segments is mixed on a worker thread a little ahead of time (for `live`, that is
+where each cue is synthesised). Clock, output, view and command source are injected, so the whole
+loop runs in tests without a sound card and without waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+import numpy as np
+
+from coach.audio_format import ms_to_samples
+from coach.mix import ClipProvider, mix_range
+from coach.player.output import Output, PlayHandle
+from coach.player.segments import Segment, Step, index_at, segment_playing_at, sound_segments, speech_cue_at, steps
+from coach.timeline.model import Cue, Timeline
+
+RENDER_AHEAD_MS = 10_000     # how far ahead of its deadline a segment is mixed (and, live, synthesised)
+START_LEAD_MS = 3_000        # the session starts once what is due this early is ready
+KEEP_BEHIND_MS = 60_000      # mixed segments kept this long after they played, for `p` (repeat step)
+PROGRESS_EVERY_MS = 1_000
+_POLL_S = 0.005              # how often a wait for PCM looks for commands
+_DRAIN_WAIT_MS = 1_000       # at the end, how long to let the last sound finish
+_JOIN_TIMEOUT_S = 5.0
+
+COMMANDS = frozenset({"toggle-pause", "pause", "resume", "next", "repeat", "quit", "safety-stop"})
+ENDINGS = ("completed", "quit", "safety-stop", "interrupted")
+
+
+# -- the clock ----------------------------------------------------------------------------------------
+
+class Clock(Protocol):
+    def now_ms(self) -> float: ...
+
+    def sleep_until(self, deadline_ms: float, wake: threading.Event) -> bool:
+        """Sleep until now_ms() >= deadline_ms (True) or until wake is set (False, at once if set)."""
+        ...
+
+
+class MonotonicClock:
+    def now_ms(self) -> float:
+        return time.monotonic_ns() / 1e6
+
+    def sleep_until(self, deadline_ms: float, wake: threading.Event) -> bool:
+        while not wake.is_set():
+            remaining_ms = deadline_ms - self.now_ms()
+            if remaining_ms <= 0:
+                return True
+            # Capped: Event.wait rejects an infinite timeout (a pause waits "forever").
+            if wake.wait(min(remaining_ms / 1000, 3600.0)):
+                break
+        return False
+
+
+# -- what the view hears -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Started:
+    title: str
+    duration_ms: int
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class StepChanged:
+    step: Step
+    next_step: Step | None
+    position_ms: float
+
+
+@dataclass(frozen=True)
+class Caption:
+    cue: Cue
+    position_ms: float     # where in the session it is spoken (paused time excluded)
+
+
+@dataclass(frozen=True)
+class Progress:
+    position_ms: float
+    duration_ms: int
+    step: Step
+    next_step: Step | None
+
+
+@dataclass(frozen=True)
+class Paused:
+    position_ms: float
+
+
+@dataclass(frozen=True)
+class Resumed:
+    position_ms: float
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    ended: str                    # one of ENDINGS
+    position_ms: float            # where in the session it ended
+    duration_ms: int
+    first_sound_ms: float | None  # from run() to the first sound handed to the output
+    late_ms: tuple[float, ...]    # lateness of every cue started, in order
+
+
+@dataclass(frozen=True)
+class Ended:
+    result: SessionResult
+
+
+Event = Started | StepChanged | Caption | Progress | Paused | Resumed | Ended
+EventCallback = Callable[[Event], None]
+
+
+# -- the player ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Moment:
+    at_ms: int
+    order: int                   # at the same time: sound first, then step, caption, progress, end
+    what: Segment | Step | Cue | None
+
+
+@dataclass
+class _Playing:
+    handle: PlayHandle
+    segment: Segment
+    from_ms: int                 # where in the session the buffer starts
+    started_ms: float            # session position when play() was called
+    stopped: bool = False
+
+    @property
+    def late_ms(self) -> float:
+        return self.started_ms - self.from_ms
+
+
+class _SessionOver(Exception):
+    def __init__(self, ended: str):
+        self.ended = ended
+
+
+class Player:
+    """One session. run() blocks until it ends; command() may be called from any thread meanwhile."""
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        clip_for: ClipProvider,
+        output: Output,
+        *,
+        clock: Clock | None = None,
+        on_event: EventCallback | None = None,
+        timing_log: TextIO | None = None,
+        render_ahead_ms: int = RENDER_AHEAD_MS,
+    ):
+        self.timeline = timeline
+        self.segments = sound_segments(timeline)
+        self.steps = steps(timeline)
+        self._clip_for = clip_for
+        self._output = output
+        self._clock = clock or MonotonicClock()
+        self._on_event = on_event or (lambda _event: None)
+        self._timing_log = timing_log
+        self._render_ahead_ms = render_ahead_ms
+        self._commands: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._moments = _moments(timeline, self.segments, self.steps)
+        self._moment_ms = [m.at_ms for m in self._moments]
+        # Run state (main thread only).
+        self._origin_ms = 0.0
+        self._next = 0
+        self._step = -1
+        self._playing: _Playing | None = None
+        self._pending_from_ms: int | None = None   # a mid-segment start still waiting for its PCM
+        self._late_ms: list[float] = []
+        self._first_sound_ms: float | None = None
+        self._run_started_ms = 0.0
+        self._render: _RenderAhead | None = None
+
+    def command(self, name: str) -> None:
+        """Queue a command: toggle-pause, pause, resume, next, repeat, quit or safety-stop."""
+        if name not in COMMANDS:
+            raise ValueError(f"unknown command {name!r}; known: {', '.join(sorted(COMMANDS))}")
+        self._commands.put(name)
+        self._wake.set()
+
+    def run(self) -> SessionResult:
+        self._run_started_ms = self._clock.now_ms()
+        self._render = _RenderAhead(self.timeline, self.segments, self._clip_for, self._render_ahead_ms)
+        self._render.start()
+        try:
+            try:
+                self._start()
+                self._loop()
+                ended = "completed"
+            except _SessionOver as over:
+                ended = over.ended
+            except KeyboardInterrupt:
+                self._stop_sound()  # first, before anything slower: the sound must stop now
+                ended = "interrupted"
+            result = self._result(ended)
+            self._emit(Ended(result))
+            return result
+        finally:
+            self._stop_sound()
+            self._render.close()
+
+    # -- the loop --------------------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """The origin is set once everything due in the first START_LEAD_MS can sound: a bell followed
+        by a late first sentence (a voice model still loading) would sound broken."""
+        self._emit(Started(self.timeline.title, self.timeline.duration_ms, self.steps))
+        lead_ms = min(START_LEAD_MS, self._render_ahead_ms)
+        for segment in self.segments:
+            if segment.start_ms >= lead_ms:
+                break
+            while self._pcm(segment) is None:
+                for name in self._drain_commands():
+                    if name in ("quit", "safety-stop"):
+                        raise _SessionOver(name)
+        self._origin_ms = self._clock.now_ms()
+
+    def _loop(self) -> None:
+        while True:
+            if self._pending_from_ms is not None and not self._resume_pending_play():
+                self._handle_commands()
+                continue
+            moment = self._moments[self._next]
+            if not self._clock.sleep_until(self._deadline(moment), self._wake):
+                self._handle_commands()
+                continue
+            if not self._happen(moment):
+                self._handle_commands()
+                continue
+            if moment.order == _END:
+                return
+            self._next += 1
+
+    def _deadline(self, moment: _Moment) -> float:
+        deadline = self._origin_ms + moment.at_ms
+        playing = self._playing
+        if moment.order == _CUE and playing and not playing.stopped and moment.what in playing.segment.cues:
+            deadline += max(0.0, playing.late_ms)  # a caption waits for its late sound
+        return deadline
+
+    def _happen(self, moment: _Moment) -> bool:
+        """Do what is due at the moment; False if a command interrupted it (it is then tried again)."""
+        what = moment.what
+        if self._render is not None:
+            self._render.focus(moment.at_ms)
+        if moment.order == _SOUND and isinstance(what, Segment):
+            return self._play(what, what.start_ms)
+        if moment.order == _STEP and isinstance(what, Step):
+            self._enter_step(what.index)
+        elif moment.order == _CUE and isinstance(what, Cue):
+            self._cue_started(what)
+        elif moment.order == _PROGRESS:
+            self._emit_progress(moment.at_ms)
+        elif moment.order == _END:
+            self._let_last_sound_finish()
+        return True
+
+    def _play(self, segment: Segment, from_ms: int) -> bool:
+        pcm = self._pcm(segment)
+        if pcm is None:
+            return False
+        self._wait_until_quiet()
+        offset = ms_to_samples(from_ms) - ms_to_samples(segment.start_ms)
+        started_ms = self._position_ms()
+        handle = self._output.play(pcm[offset:])
+        if self._first_sound_ms is None:
+            self._first_sound_ms = self._clock.now_ms() - self._run_started_ms
+        self._playing = _Playing(handle, segment, from_ms, started_ms)
+        return True
+
+    def _resume_pending_play(self) -> bool:
+        from_ms = self._pending_from_ms
+        segment = segment_playing_at(self.segments, from_ms) if from_ms is not None else None
+        if segment is None or from_ms is None:
+            self._pending_from_ms = None
+            return True
+        if not self._play(segment, from_ms):
+            return False
+        self._pending_from_ms = None
+        return True
+
+    def _cue_started(self, cue: Cue) -> None:
+        playing = self._playing
+        if playing and cue in playing.segment.cues:
+            actual_ms = playing.started_ms + (cue.start_ms - playing.from_ms)
+        else:
+            actual_ms = self._position_ms()
+        late_ms = actual_ms - cue.start_ms
+        self._late_ms.append(late_ms)
+        if self._timing_log is not None:
+            entry = {"text": cue.text, "kind": cue.kind, "scheduled_ms": cue.start_ms,
+                     "actual_ms": round(actual_ms, 1), "late_ms": round(late_ms, 1)}
+            if cue.tone:
+                entry["tone"] = cue.tone
+            self._timing_log.write(json.dumps(entry) + "\n")
+            self._timing_log.flush()
+        if cue.is_speech:
+            self._emit(Caption(cue, cue.start_ms))
+
+    def _enter_step(self, index: int) -> None:
+        self._step = index
+        self._emit(StepChanged(self.steps[index], self._step_after(index), self._position_ms()))
+
+    def _emit_progress(self, position_ms: float) -> None:
+        if self._step >= 0:
+            self._emit(Progress(position_ms, self.timeline.duration_ms, self.steps[self._step],
+                                self._step_after(self._step)))
+
+    def _let_last_sound_finish(self) -> None:
+        give_up_ms = self._clock.now_ms() + _DRAIN_WAIT_MS
+        while self._playing and not self._playing.stopped and self._playing.handle.is_playing():
+            if self._clock.now_ms() >= give_up_ms:
+                break
+            if not self._clock.sleep_until(self._clock.now_ms() + _POLL_S * 1000, self._wake):
+                self._handle_commands()
+
+    def _wait_until_quiet(self) -> None:
+        """Never talk over the previous segment: if it is still sounding (it started late), this one
+        waits for it; later deadlines stay where they are."""
+        playing = self._playing
+        if playing is None or playing.stopped:
+            return
+        give_up_ms = self._clock.now_ms() + playing.segment.duration_ms + _DRAIN_WAIT_MS
+        while playing.handle.is_playing() and self._clock.now_ms() < give_up_ms:
+            if not self._clock.sleep_until(self._clock.now_ms() + _POLL_S * 1000, self._wake):
+                return  # a command is waiting: let the caller go on and handle it
+
+    # -- commands --------------------------------------------------------------------------------------
+
+    def _drain_commands(self) -> list[str]:
+        self._wake.clear()
+        names = []
+        while True:
+            try:
+                names.append(self._commands.get_nowait())
+            except queue.Empty:
+                return names
+
+    def _handle_commands(self) -> None:
+        for name in self._drain_commands():
+            if name in ("quit", "safety-stop"):
+                self._stop_sound()
+                raise _SessionOver(name)
+            if name in ("pause", "toggle-pause"):
+                self._pause()
+            elif name == "next":
+                self._jump(self._next_step_start(self._position_ms()))
+            elif name == "repeat":
+                self._jump(self._step_start(self._position_ms()))
+            # "resume" while playing: nothing to do
+
+    def _pause(self) -> None:
+        paused_at_ms = min(self._position_ms(), float(self.timeline.duration_ms))
+        self._stop_sound()
+        self._emit(Paused(paused_at_ms))
+        # Resume from the start of an interrupted sentence, not from the middle of a word.
+        cue = speech_cue_at(self.segments, paused_at_ms)
+        resume_ms = cue.start_ms if cue is not None else paused_at_ms
+        while True:
+            self._clock.sleep_until(float("inf"), self._wake)
+            for name in self._drain_commands():
+                if name in ("quit", "safety-stop"):
+                    raise _SessionOver(name)
+                if name in ("resume", "toggle-pause"):
+                    target_ms = resume_ms
+                elif name == "next":
+                    target_ms = self._next_step_start(paused_at_ms)
+                elif name == "repeat":
+                    target_ms = self._step_start(paused_at_ms)
+                else:
+                    continue
+                self._jump(target_ms)
+                self._emit(Resumed(target_ms))
+                return
+
+    def _jump(self, target_ms: float) -> None:
+        """Go on from target_ms now: the origin moves so that now is target_ms."""
+        self._stop_sound()
+        self._origin_ms = self._clock.now_ms() - target_ms
+        self._next = bisect_left(self._moment_ms, target_ms)
+        if self._render is not None:
+            self._render.focus(target_ms)
+        segment = segment_playing_at(self.segments, target_ms)
+        sounding = segment is not None and any(c.start_ms <= target_ms < c.end_ms for c in segment.cues)
+        self._pending_from_ms = int(target_ms) if segment and sounding and target_ms > segment.start_ms else None
+        step = index_at(self.steps, target_ms)
+        if step >= 0 and self.steps[step].start_ms != target_ms:
+            self._enter_step(step)  # a step starting right there is announced by its own moment
+
+    def _step_start(self, position_ms: float) -> float:
+        i = index_at(self.steps, position_ms)
+        return float(self.steps[i].start_ms) if i >= 0 else 0.0
+
+    def _next_step_start(self, position_ms: float) -> float:
+        i = index_at(self.steps, position_ms)
+        return float(self.steps[i + 1].start_ms) if i + 1 < len(self.steps) else float(self.timeline.duration_ms)
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _pcm(self, segment: Segment) -> np.ndarray | None:
+        assert self._render is not None
+        return self._render.get(segment.index, self._wake)
+
+    def _position_ms(self) -> float:
+        return self._clock.now_ms() - self._origin_ms
+
+    def _stop_sound(self) -> None:
+        playing = self._playing
+        if playing is not None and not playing.stopped:
+            playing.handle.stop()
+            playing.stopped = True
+
+    def _step_after(self, index: int) -> Step | None:
+        return self.steps[index + 1] if index + 1 < len(self.steps) else None
+
+    def _emit(self, event: Event) -> None:
+        self._on_event(event)
+
+    def _result(self, ended: str) -> SessionResult:
+        position_ms = self.timeline.duration_ms if ended == "completed" else self._position_ms()
+        return SessionResult(ended, max(0.0, position_ms), self.timeline.duration_ms, self._first_sound_ms,
+                             tuple(self._late_ms))
+
+
+_SOUND, _STEP, _CUE, _PROGRESS, _END = range(5)
+
+
+def _moments(timeline: Timeline, segments: tuple[Segment, ...], steps_: tuple[Step, ...]) -> list[_Moment]:
+    moments = [_Moment(s.start_ms, _SOUND, s) for s in segments]
+    moments += [_Moment(s.start_ms, _STEP, s) for s in steps_]
+    moments += [_Moment(c.start_ms, _CUE, c) for s in segments for c in s.cues]
+    moments += [_Moment(ms, _PROGRESS, None) for ms in range(0, timeline.duration_ms, PROGRESS_EVERY_MS)]
+    moments.append(_Moment(timeline.duration_ms, _END, None))
+    return sorted(moments, key=lambda m: (m.at_ms, m.order))
+
+
+# -- mixing ahead -------------------------------------------------------------------------------------
+
+class _Cancelled(Exception):
+    pass
+
+
+class _RenderAhead:
+    """A worker thread that mixes segments in order, from the one in focus up to window_ms ahead, and
+    whatever the player asks for first. Errors reach the player when it asks for that segment."""
+
+    def __init__(self, timeline: Timeline, segments: tuple[Segment, ...], clip_for: ClipProvider,
+                 window_ms: int, keep_behind_ms: int = KEEP_BEHIND_MS):
+        self._timeline = timeline
+        self._segments = segments
+        self._clip_for = clip_for
+        self._window_ms = window_ms
+        self._keep_behind_ms = keep_behind_ms
+        self._cond = threading.Condition()
+        self._pcm: dict[int, np.ndarray] = {}
+        self._errors: dict[int, Exception] = {}
+        self._focus_ms = 0.0
+        self._urgent: int | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="coach-render-ahead", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(_JOIN_TIMEOUT_S)
+
+    def focus(self, position_ms: float) -> None:
+        with self._cond:
+            if position_ms == self._focus_ms:
+                return
+            self._focus_ms = position_ms
+            for i in [i for i in self._pcm if self._segments[i].end_ms < position_ms - self._keep_behind_ms]:
+                del self._pcm[i]
+            self._cond.notify_all()
+
+    def get(self, index: int, wake: threading.Event) -> np.ndarray | None:
+        """The segment's PCM, waiting for it if need be; None if wake is set first."""
+        with self._cond:
+            while index not in self._pcm:
+                if index in self._errors:
+                    raise self._errors.pop(index)
+                if wake.is_set():
+                    return None
+                if self._urgent != index:
+                    self._urgent = index
+                    self._cond.notify_all()
+                self._cond.wait(_POLL_S)
+            return self._pcm[index]
+
+    def _next_job(self) -> int | None:
+        def wanted(i: int) -> bool:
+            return i not in self._pcm and i not in self._errors
+
+        if self._urgent is not None and wanted(self._urgent):
+            return self._urgent
+        i = max(0, index_at(self._segments, self._focus_ms))
+        while i < len(self._segments) and self._segments[i].start_ms <= self._focus_ms + self._window_ms:
+            if self._segments[i].end_ms > self._focus_ms and wanted(i):
+                return i
+            i += 1
+        return None
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                job = self._next_job()
+                while not self._closed and job is None:
+                    self._cond.wait()
+                    job = self._next_job()
+                if self._closed:
+                    return
+            segment = self._segments[job]
+            try:
+                pcm: np.ndarray | None = mix_range(self._timeline, self._checked_clip, segment.start_ms,
+                                                   segment.end_ms)
+                error: Exception | None = None
+            except _Cancelled:
+                return
+            except Exception as exc:  # handed to the player, which raises it on the main thread
+                pcm, error = None, exc
+            with self._cond:
+                if pcm is not None:
+                    self._pcm[job] = pcm
+                elif error is not None:
+                    self._errors[job] = error
+                if self._urgent == job:
+                    self._urgent = None
+                self._cond.notify_all()
+
+    def _checked_clip(self, text: str) -> np.ndarray:
+        if self._closed:  # a session that is over does not wait for more synthesis
+            raise _Cancelled
+        return self._clip_for(text)

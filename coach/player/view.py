@@ -1,0 +1,143 @@
+"""What a person sees while a session plays: event callbacks that write to a stream the CLI hands in.
+
+On a terminal: a caption line for each spoken cue as it is spoken, and one status line (exercise, step,
+time left in a hold, what comes next, elapsed / total) redrawn in place with a carriage return. Piped
+or in CI: caption lines only, "0:12.3  Breathe in.", one per line, flushed as they come.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from typing import TextIO
+
+from coach.player.keys import KEY_HELP
+from coach.player.scheduler import (
+    Caption,
+    Ended,
+    Event,
+    Paused,
+    Progress,
+    Resumed,
+    SessionResult,
+    Started,
+    StepChanged,
+)
+from coach.player.segments import Step
+from coach.render_text import clock
+
+_CLEAR_LINE = "\r\x1b[K"
+_LABEL_CHARS = 40
+_ENDINGS = {
+    "completed": "Session complete. Well done.",
+    "quit": "Stopped.",
+    "safety-stop": "Safety stop.",   # what is said after one is decided elsewhere
+    "interrupted": "Interrupted.",
+}
+
+
+def caption_line(position_ms: float, text: str) -> str:
+    return f"{clock(int(position_ms))}  {text}"
+
+
+class PlainView:
+    """Caption lines only: for pipes, logs and CI."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Caption):
+            self._stream.write(caption_line(event.position_ms, event.cue.text) + "\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        pass
+
+
+class TerminalView:
+    """Captions as lines above one status line redrawn in place (plain ANSI, no TUI library)."""
+
+    def __init__(self, stream: TextIO, width: int | None = None, show_keys: bool = True):
+        self._stream = stream
+        self._width = width
+        self._show_keys = show_keys
+        self._duration_ms = 0
+        self._position_ms = 0.0
+        self._step: Step | None = None
+        self._next: Step | None = None
+        self._paused = False
+        self._status_shown = False
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Started):
+            self._duration_ms = event.duration_ms
+            keys = f"  ({KEY_HELP})" if self._show_keys else ""
+            self._line(f"{event.title}, {clock(event.duration_ms)}{keys}")
+        elif isinstance(event, StepChanged):
+            self._step, self._next, self._position_ms = event.step, event.next_step, event.position_ms
+        elif isinstance(event, Caption):
+            self._position_ms = event.position_ms
+            self._line(caption_line(event.position_ms, event.cue.text))
+        elif isinstance(event, Progress):
+            self._step, self._next, self._position_ms = event.step, event.next_step, event.position_ms
+        elif isinstance(event, Paused):
+            self._paused, self._position_ms = True, event.position_ms
+        elif isinstance(event, Resumed):
+            self._paused, self._position_ms = False, event.position_ms
+        elif isinstance(event, Ended):
+            self._line(self._summary(event.result))
+            self._status_shown = False
+            return
+        self._draw_status()
+
+    def close(self) -> None:
+        """Leave the cursor on a fresh line (also after Ctrl-C or an error)."""
+        if self._status_shown:
+            self._stream.write(_CLEAR_LINE)
+            self._stream.flush()
+            self._status_shown = False
+
+    def status_text(self) -> str:
+        parts = []
+        if self._step is not None:
+            parts.append(self._step.chapter)
+            parts.append(_short(self._step.label))
+            if self._step.is_span:
+                left_s = max(0, math.ceil((self._step.end_ms - self._position_ms) / 1000))
+                parts.append(f"{left_s // 60}:{left_s % 60:02d} left")
+        if self._next is not None:
+            same_chapter = self._step is not None and self._next.chapter == self._step.chapter
+            parts.append("next: " + (_short(self._next.label) if same_chapter else self._next.chapter))
+        parts.append(f"{clock(int(self._position_ms))} / {clock(self._duration_ms)}")
+        if self._paused:
+            parts.insert(0, "PAUSED (space to resume)")
+        return " | ".join(p for p in parts if p)
+
+    def _draw_status(self) -> None:
+        width = self._width or shutil.get_terminal_size((80, 24)).columns
+        text = self.status_text()
+        if len(text) > width - 1:
+            text = text[: max(0, width - 2)] + "~"
+        self._stream.write(_CLEAR_LINE + text)
+        self._stream.flush()
+        self._status_shown = True
+
+    def _line(self, text: str) -> None:
+        # Clear the status line, print the line, and let the next redraw put the status back.
+        self._stream.write(_CLEAR_LINE + text + "\n")
+        self._stream.flush()
+        self._status_shown = False
+
+    @staticmethod
+    def _summary(result: SessionResult) -> str:
+        where = f" ({clock(int(result.position_ms))} of {clock(result.duration_ms)})"
+        return _ENDINGS.get(result.ended, result.ended) + ("" if result.ended == "completed" else where)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 3].rstrip() + "..."
+
+
+def make_view(stream: TextIO, interactive: bool) -> PlainView | TerminalView:
+    return TerminalView(stream) if interactive else PlainView(stream)

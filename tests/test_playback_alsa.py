@@ -1,0 +1,268 @@
+"""Real ALSA playback through simpleaudio, captured to a file (see tests/alsa_capture.py), and the play
+and live commands end to end: captions, timing log, no device, keys and Ctrl-C on a real terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import alsa_capture
+from alsa_capture import ScaledClock, espeak_clip, read_capture, tiny_timeline, write_capture_config
+from coach import session
+from coach.audio_format import ms_to_samples
+from coach.cli import cli
+from coach.mix import mix_to_array
+from coach.player import Player, SimpleaudioOutput, sound_segments
+from coach.player.segments import is_sounding
+from coach.timeline.model import Chapter, Cue, Timeline
+
+TESTS = Path(__file__).parent
+CLI_SCRIPT = "import alsa_capture; alsa_capture.run_cli()"
+
+
+@pytest.fixture
+def capture(tmp_path, monkeypatch) -> Path:
+    """Everything played from now on is appended to the returned raw file."""
+    config, raw = write_capture_config(tmp_path)
+    monkeypatch.setenv("ALSA_CONFIG_PATH", str(config))
+    return raw
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch, capture) -> Path:
+    """The CLI on the tiny session, with its screening answers and history in tmp_path."""
+    monkeypatch.setattr(session, "prepare_session", alsa_capture.fallback_prepare_session)
+    monkeypatch.setenv("COACH_CONFIG", str(tmp_path / "screening.json"))
+    monkeypatch.setenv("COACH_HISTORY_DB", str(tmp_path / "history.sqlite"))
+    return capture
+
+
+class Recording:
+    """Passes every buffer on to the real output and remembers it."""
+
+    def __init__(self, output):
+        self.output = output
+        self.buffers: list[np.ndarray] = []
+
+    def play(self, pcm):
+        self.buffers.append(np.array(pcm))
+        return self.output.play(pcm)
+
+
+def subprocess_env(tmp_path: Path, config: Path) -> dict[str, str]:
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(config), PYTHONPATH=str(TESTS),
+               COACH_CONFIG=str(tmp_path / "screening.json"), COACH_HISTORY_DB=str(tmp_path / "history.sqlite"))
+    return env
+
+
+def history_outcomes(tmp_path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:
+        return db.execute("SELECT mode, outcome FROM sessions ORDER BY id").fetchall()
+
+
+# -- what is played -----------------------------------------------------------------------------------
+
+def test_captured_playback_equals_the_export_mix_segment_by_segment(capture):
+    tl = tiny_timeline()
+    player = Player(tl, espeak_clip, SimpleaudioOutput(), clock=ScaledClock(speed=3))
+    assert player.run().ended == "completed"
+    captured = read_capture(capture)
+    whole = mix_to_array(tl, espeak_clip)
+    expected = [whole[ms_to_samples(s.start_ms):ms_to_samples(s.end_ms)] for s in player.segments]
+    assert len(captured) == sum(len(e) for e in expected)
+    at = 0
+    for seg, exp in zip(player.segments, expected):
+        assert np.array_equal(captured[at:at + len(exp)], exp), f"segment at {seg.start_ms} ms differs"
+        at += len(exp)
+
+
+def test_volume_scales_what_reaches_the_device(capture):
+    tl = tiny_timeline()
+    player = Player(tl, espeak_clip, SimpleaudioOutput(volume=0.5), clock=ScaledClock(speed=3))
+    player.run()
+    whole = mix_to_array(tl, espeak_clip)
+    expected = np.concatenate([whole[ms_to_samples(s.start_ms):ms_to_samples(s.end_ms)] for s in player.segments])
+    assert np.array_equal(read_capture(capture), np.round(expected * 0.5).astype(np.int16))
+
+
+def bells_timeline() -> Timeline:
+    """Bell, sentence, bell, sentence, bell: five steps apart."""
+    say = ("Breathe in.", "Breathe out.")
+    cues = [Cue(0, 1200, "tone", chapter="A", tone="bell")]
+    t = 1500
+    for text in say:
+        cues.append(Cue(t, t + alsa_capture.clip_ms(text), "instruction", text, chapter="A"))
+        t += alsa_capture.clip_ms(text) + 300
+        cues.append(Cue(t, t + 1200, "tone", chapter="A", tone="bell"))
+        cues.append(Cue(t, t + 1200, "pause", chapter="A"))
+        t += 1500
+    return Timeline("bells", "Bells", t, tuple(cues), (Chapter("A", 0, t),))
+
+
+def test_pause_resume_and_next_change_what_is_captured(capture):
+    """The null device swallows a buffer at once, so a stopped buffer is captured whole: what the test
+    sees is the sequence of buffers handed over. A pause at 600 ms into the bell hands over the rest of
+    the bell on resume; `n` in the first sentence skips to the next step (the bell after it)."""
+    tl = bells_timeline()
+    box: list[Player] = []
+    actions = [(600, lambda: box[0].command("pause")), (900, lambda: box[0].command("resume")),
+               (1900, lambda: box[0].command("next"))]
+    output = Recording(SimpleaudioOutput())
+    box.append(Player(tl, espeak_clip, output, clock=ScaledClock(speed=2, actions=actions)))
+    assert box[0].run().ended == "completed"
+    whole = mix_to_array(tl, espeak_clip)
+    segs = box[0].segments
+
+    def part(from_ms: float, seg) -> np.ndarray:
+        return whole[ms_to_samples(int(from_ms)):ms_to_samples(seg.end_ms)]
+
+    bufs = output.buffers
+    assert np.array_equal(read_capture(capture), np.concatenate(bufs))   # what was handed over was played
+    assert np.array_equal(bufs[0], part(0, segs[0]))
+    # Resumed where it was paused: 600 ms on the clock, less the few ms before the session's origin.
+    resumed_from = ms_to_samples(segs[0].end_ms) - len(bufs[1])
+    assert ms_to_samples(500) <= resumed_from <= ms_to_samples(640)
+    assert np.array_equal(bufs[1], whole[resumed_from:ms_to_samples(segs[0].end_ms)])
+    assert np.array_equal(bufs[2], part(segs[1].start_ms, segs[1]))     # "Breathe in." ...
+    assert [len(b) for b in bufs[3:]] == [len(part(s.start_ms, s)) for s in segs[2:]]   # then the rest
+
+
+def test_no_device_is_one_clean_line_and_exit_1(tmp_path):
+    config = alsa_capture.write_no_device_config(tmp_path)
+    env = subprocess_env(tmp_path, config)
+    # The premise: with this config ALSA itself prints on stderr.
+    raw = subprocess.run([sys.executable, "-c", "import simpleaudio as sa\ntry:\n sa.play_buffer(b'\\0\\0', 1, 2, 22050)\n"
+                          "except Exception: pass"], env=env, capture_output=True, text=True, timeout=60)
+    assert "ALSA lib" in raw.stderr
+    for mode in ("play", "live"):
+        result = subprocess.run([sys.executable, "-c", CLI_SCRIPT, mode, "child-pose", "--yes"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and "ALSA lib" not in result.stderr
+        assert lines[0].startswith("coach: no audio output device found")
+        assert "coach export child-pose -o child-pose.mp3" in lines[0]
+
+
+# -- the commands ---------------------------------------------------------------------------------------
+
+def test_piped_play_prints_plain_captions_and_a_timing_line_per_cue(cli_env, tmp_path):
+    log = tmp_path / "timing.jsonl"
+    result = CliRunner().invoke(cli, ["play", "child-pose", "--yes", "--timing-log", str(log)])
+    assert result.exit_code == 0, result.output
+    tl = tiny_timeline()
+    spoken = [c for c in tl.cues if c.text]
+    assert result.output.splitlines() == [f"0:{c.start_ms / 1000:04.1f}  {c.text}" for c in spoken]
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["text"], e["kind"], e["scheduled_ms"]) for e in entries] == \
+        [(c.text, c.kind, c.start_ms) for c in tl.cues if is_sounding(c)]
+    assert all(0 <= e["late_ms"] < 250 for e in entries)
+    assert len(read_capture(cli_env)) == sum(ms_to_samples(s.end_ms) - ms_to_samples(s.start_ms)
+                                             for s in sound_segments(tl))
+    assert history_outcomes(tmp_path) == [("play", "completed")]
+
+
+def test_a_live_session_logs_every_cue_started(cli_env, tmp_path):
+    log = tmp_path / "timing.jsonl"
+    result = CliRunner().invoke(cli, ["live", "child-pose", "--yes", "--timing-log", str(log), "--volume", "0.7"])
+    assert result.exit_code == 0, result.output
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    tl = tiny_timeline()
+    assert [e["scheduled_ms"] for e in entries] == [c.start_ms for c in tl.cues if is_sounding(c)]
+    assert all(set(e) >= {"text", "kind", "scheduled_ms", "actual_ms", "late_ms"} for e in entries)
+    assert all(0 <= e["late_ms"] < 250 for e in entries)
+    assert history_outcomes(tmp_path) == [("live", "completed")]
+
+
+def test_play_and_live_help_show_an_example():
+    for mode in ("play", "live"):
+        result = CliRunner().invoke(cli, [mode, "--help"])
+        assert result.exit_code == 0 and f"coach {mode} " in result.output and "Example" in result.output
+        assert "--volume" in result.output and "--timing-log" in result.output
+
+
+# -- a real terminal ------------------------------------------------------------------------------------
+
+def start_on_a_terminal(tmp_path: Path, config: Path, *args: str, extra_env: dict | None = None):
+    """The CLI on a pseudo-terminal that is its controlling terminal, so ^C typed there is a SIGINT."""
+    master, slave = os.openpty()
+    env = subprocess_env(tmp_path, config) | (extra_env or {})
+
+    def become_terminal_owner() -> None:
+        import fcntl
+
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen([sys.executable, "-c", CLI_SCRIPT, *args], stdin=slave, stdout=slave,
+                            stderr=subprocess.PIPE, env=env, start_new_session=True,
+                            preexec_fn=become_terminal_owner)
+    return proc, master, slave
+
+
+def read_until(master: int, pattern: str, timeout_s: float = 20.0) -> str:
+    seen = b""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if ready:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:
+                break
+            if re.search(pattern, seen.decode(errors="replace")):
+                return seen.decode(errors="replace")
+    raise AssertionError(f"never saw {pattern!r} in {seen!r}")
+
+
+def test_ctrl_c_on_a_terminal_stops_the_sound_restores_the_terminal_and_exits_130(tmp_path):
+    config, _ = write_capture_config(tmp_path)
+    stop_log = tmp_path / "stops.txt"
+    proc, master, slave = start_on_a_terminal(tmp_path, config, "play", "child-pose", "--yes",
+                                              extra_env={"COACH_TEST_STOP_LOG": str(stop_log)})
+    try:
+        before = termios.tcgetattr(slave)
+        read_until(master, r"0:00\.1  Tiny routine\.")                # its caption: it is being said
+        assert not termios.tcgetattr(slave)[3] & termios.ICANON      # keys are read without Enter
+        sent = time.monotonic()
+        os.write(master, b"\x03")                                    # Ctrl-C, typed
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 130
+        assert err.decode().strip() == "coach: stopped"
+        stops = [float(x) - sent for x in stop_log.read_text().split() if float(x) >= sent]
+        assert stops and stops[0] < 0.1                              # the sound was stopped at once
+        assert termios.tcgetattr(slave) == before                    # and the terminal restored
+        assert history_outcomes(tmp_path) == [("play", "interrupted")]
+    finally:
+        proc.kill()
+        os.close(master)
+        os.close(slave)
+
+
+def test_q_on_a_terminal_quits_and_the_status_line_shows_the_session(tmp_path):
+    config, raw = write_capture_config(tmp_path)
+    proc, master, slave = start_on_a_terminal(tmp_path, config, "live", "child-pose", "--yes")
+    try:
+        seen = read_until(master, r"Lie on your back\.")
+        os.write(master, b"q")
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0 and err == b""
+        assert "space pause/resume" in seen and " / 0:03.8" in seen and "\r\x1b[K" in seen
+        assert history_outcomes(tmp_path) == [("live", "quit")]
+    finally:
+        proc.kill()
+        os.close(master)
+        os.close(slave)
