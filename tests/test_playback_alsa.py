@@ -7,7 +7,6 @@ import json
 import os
 import re
 import select
-import signal
 import sqlite3
 import subprocess
 import sys

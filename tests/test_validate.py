@@ -59,7 +59,7 @@ def test_a_valid_file_gets_a_one_line_summary(tmp_path):
 def test_unknown_key_suggests_the_right_one(tmp_path):
     path = write(tmp_path, "typo", GOOD.format(name="typo").replace("title:", "titel:"))
     result = run("validate", str(path))
-    first = check_error(result, path, 4, "unknown key 'titel'", "did you mean 'title'")
+    check_error(result, path, 4, "unknown key 'titel'", "did you mean 'title'")
     assert "needs 'title'" in result.output  # and the missing field is reported in the same run
 
 

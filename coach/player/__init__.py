@@ -5,27 +5,26 @@
         result = player.run()          # result.ended: completed / quit / safety-stop / interrupted
 
 Modules: segments (pure: what sounds together, where `n`/`p` jump), scheduler (the deadline loop),
+clock (monotonic, injectable), events (what the view hears), render_ahead (mixing ahead of deadlines),
 output (simpleaudio), keys (single keys on a terminal), view (captions and a status line).
 """
 
 from coach.player.keys import KEY_HELP, KeyReader, command_for_key
 from coach.player.output import Output, PlayHandle, SimpleaudioOutput, scale_pcm
-from coach.player.scheduler import (
-    COMMANDS,
+from coach.player.clock import Clock, MonotonicClock
+from coach.player.events import (
     ENDINGS,
     Caption,
-    Clock,
     Ended,
     Event,
-    MonotonicClock,
     Paused,
-    Player,
     Progress,
     Resumed,
     SessionResult,
     Started,
     StepChanged,
 )
+from coach.player.scheduler import COMMANDS, Player
 from coach.player.segments import Segment, Step, sound_segments, steps
 from coach.player.view import PlainView, TerminalView, make_view
 

@@ -12,113 +12,29 @@ from __future__ import annotations
 import json
 import queue
 import threading
-import time
 from bisect import bisect_left
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import TextIO
 
 import numpy as np
 
 from coach.audio_format import ms_to_samples
-from coach.mix import ClipProvider, mix_range
+from coach.mix import ClipProvider
+from coach.player.clock import Clock, MonotonicClock
+from coach.player.events import (Caption, Ended, Event, EventCallback, Paused, Progress, Resumed,
+                                 SessionResult, Started, StepChanged)
+from coach.player.render_ahead import RenderAhead
 from coach.player.output import Output, PlayHandle
 from coach.player.segments import Segment, Step, index_at, segment_playing_at, sound_segments, speech_cue_at, steps
 from coach.timeline.model import Cue, Timeline
 
 RENDER_AHEAD_MS = 10_000     # how far ahead of its deadline a segment is mixed (and, live, synthesised)
 START_LEAD_MS = 3_000        # the session starts once what is due this early is ready
-KEEP_BEHIND_MS = 60_000      # mixed segments kept this long after they played, for `p` (repeat step)
 PROGRESS_EVERY_MS = 1_000
 _POLL_S = 0.005              # how often a wait for PCM looks for commands
 _DRAIN_WAIT_MS = 1_000       # at the end, how long to let the last sound finish
-_JOIN_TIMEOUT_S = 5.0
 
 COMMANDS = frozenset({"toggle-pause", "pause", "resume", "next", "repeat", "quit", "safety-stop"})
-ENDINGS = ("completed", "quit", "safety-stop", "interrupted")
-
-
-# -- the clock ----------------------------------------------------------------------------------------
-
-class Clock(Protocol):
-    def now_ms(self) -> float: ...
-
-    def sleep_until(self, deadline_ms: float, wake: threading.Event) -> bool:
-        """Sleep until now_ms() >= deadline_ms (True) or until wake is set (False, at once if set)."""
-        ...
-
-
-class MonotonicClock:
-    def now_ms(self) -> float:
-        return time.monotonic_ns() / 1e6
-
-    def sleep_until(self, deadline_ms: float, wake: threading.Event) -> bool:
-        while not wake.is_set():
-            remaining_ms = deadline_ms - self.now_ms()
-            if remaining_ms <= 0:
-                return True
-            # Capped: Event.wait rejects an infinite timeout (a pause waits "forever").
-            if wake.wait(min(remaining_ms / 1000, 3600.0)):
-                break
-        return False
-
-
-# -- what the view hears -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Started:
-    title: str
-    duration_ms: int
-    steps: tuple[Step, ...]
-
-
-@dataclass(frozen=True)
-class StepChanged:
-    step: Step
-    next_step: Step | None
-    position_ms: float
-
-
-@dataclass(frozen=True)
-class Caption:
-    cue: Cue
-    position_ms: float     # where in the session it is spoken (paused time excluded)
-
-
-@dataclass(frozen=True)
-class Progress:
-    position_ms: float
-    duration_ms: int
-    step: Step
-    next_step: Step | None
-
-
-@dataclass(frozen=True)
-class Paused:
-    position_ms: float
-
-
-@dataclass(frozen=True)
-class Resumed:
-    position_ms: float
-
-
-@dataclass(frozen=True)
-class SessionResult:
-    ended: str                    # one of ENDINGS
-    position_ms: float            # where in the session it ended
-    duration_ms: int
-    first_sound_ms: float | None  # from run() to the first sound handed to the output
-    late_ms: tuple[float, ...]    # lateness of every cue started, in order
-
-
-@dataclass(frozen=True)
-class Ended:
-    result: SessionResult
-
-
-Event = Started | StepChanged | Caption | Progress | Paused | Resumed | Ended
-EventCallback = Callable[[Event], None]
 
 
 # -- the player ----------------------------------------------------------------------------------------
@@ -184,7 +100,7 @@ class Player:
         self._late_ms: list[float] = []
         self._first_sound_ms: float | None = None
         self._run_started_ms = 0.0
-        self._render: _RenderAhead | None = None
+        self._render: RenderAhead | None = None
 
     def command(self, name: str) -> None:
         """Queue a command: toggle-pause, pause, resume, next, repeat, quit or safety-stop."""
@@ -195,7 +111,7 @@ class Player:
 
     def run(self) -> SessionResult:
         self._run_started_ms = self._clock.now_ms()
-        self._render = _RenderAhead(self.timeline, self.segments, self._clip_for, self._render_ahead_ms)
+        self._render = RenderAhead(self.timeline, self.segments, self._clip_for, self._render_ahead_ms)
         self._render.start()
         try:
             try:
@@ -447,107 +363,3 @@ def _moments(timeline: Timeline, segments: tuple[Segment, ...], steps_: tuple[St
     moments += [_Moment(ms, _PROGRESS, None) for ms in range(0, timeline.duration_ms, PROGRESS_EVERY_MS)]
     moments.append(_Moment(timeline.duration_ms, _END, None))
     return sorted(moments, key=lambda m: (m.at_ms, m.order))
-
-
-# -- mixing ahead -------------------------------------------------------------------------------------
-
-class _Cancelled(Exception):
-    pass
-
-
-class _RenderAhead:
-    """A worker thread that mixes segments in order, from the one in focus up to window_ms ahead, and
-    whatever the player asks for first. Errors reach the player when it asks for that segment."""
-
-    def __init__(self, timeline: Timeline, segments: tuple[Segment, ...], clip_for: ClipProvider,
-                 window_ms: int, keep_behind_ms: int = KEEP_BEHIND_MS):
-        self._timeline = timeline
-        self._segments = segments
-        self._clip_for = clip_for
-        self._window_ms = window_ms
-        self._keep_behind_ms = keep_behind_ms
-        self._cond = threading.Condition()
-        self._pcm: dict[int, np.ndarray] = {}
-        self._errors: dict[int, Exception] = {}
-        self._focus_ms = 0.0
-        self._urgent: int | None = None
-        self._closed = False
-        self._thread = threading.Thread(target=self._work, name="coach-render-ahead", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(_JOIN_TIMEOUT_S)
-
-    def focus(self, position_ms: float) -> None:
-        with self._cond:
-            if position_ms == self._focus_ms:
-                return
-            self._focus_ms = position_ms
-            for i in [i for i in self._pcm if self._segments[i].end_ms < position_ms - self._keep_behind_ms]:
-                del self._pcm[i]
-            self._cond.notify_all()
-
-    def get(self, index: int, wake: threading.Event) -> np.ndarray | None:
-        """The segment's PCM, waiting for it if need be; None if wake is set first."""
-        with self._cond:
-            while index not in self._pcm:
-                if index in self._errors:
-                    raise self._errors.pop(index)
-                if wake.is_set():
-                    return None
-                if self._urgent != index:
-                    self._urgent = index
-                    self._cond.notify_all()
-                self._cond.wait(_POLL_S)
-            return self._pcm[index]
-
-    def _next_job(self) -> int | None:
-        def wanted(i: int) -> bool:
-            return i not in self._pcm and i not in self._errors
-
-        if self._urgent is not None and wanted(self._urgent):
-            return self._urgent
-        i = max(0, index_at(self._segments, self._focus_ms))
-        while i < len(self._segments) and self._segments[i].start_ms <= self._focus_ms + self._window_ms:
-            if self._segments[i].end_ms > self._focus_ms and wanted(i):
-                return i
-            i += 1
-        return None
-
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                job = self._next_job()
-                while not self._closed and job is None:
-                    self._cond.wait()
-                    job = self._next_job()
-                if self._closed:
-                    return
-            segment = self._segments[job]
-            try:
-                pcm: np.ndarray | None = mix_range(self._timeline, self._checked_clip, segment.start_ms,
-                                                   segment.end_ms)
-                error: Exception | None = None
-            except _Cancelled:
-                return
-            except Exception as exc:  # handed to the player, which raises it on the main thread
-                pcm, error = None, exc
-            with self._cond:
-                if pcm is not None:
-                    self._pcm[job] = pcm
-                elif error is not None:
-                    self._errors[job] = error
-                if self._urgent == job:
-                    self._urgent = None
-                self._cond.notify_all()
-
-    def _checked_clip(self, text: str) -> np.ndarray:
-        if self._closed:  # a session that is over does not wait for more synthesis
-            raise _Cancelled
-        return self._clip_for(text)

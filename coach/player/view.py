@@ -12,7 +12,7 @@ import shutil
 from typing import TextIO
 
 from coach.player.keys import KEY_HELP
-from coach.player.scheduler import (
+from coach.player.events import (
     Caption,
     Ended,
     Event,

@@ -1,0 +1,67 @@
+"""What the player tells its view: plain frozen events, and how a session ended."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from coach.player.segments import Step
+from coach.timeline.model import Cue
+
+ENDINGS = ("completed", "quit", "safety-stop", "interrupted")
+
+
+@dataclass(frozen=True)
+class Started:
+    title: str
+    duration_ms: int
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class StepChanged:
+    step: Step
+    next_step: Step | None
+    position_ms: float
+
+
+@dataclass(frozen=True)
+class Caption:
+    cue: Cue
+    position_ms: float     # where in the session it is spoken (paused time excluded)
+
+
+@dataclass(frozen=True)
+class Progress:
+    position_ms: float
+    duration_ms: int
+    step: Step
+    next_step: Step | None
+
+
+@dataclass(frozen=True)
+class Paused:
+    position_ms: float
+
+
+@dataclass(frozen=True)
+class Resumed:
+    position_ms: float
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    ended: str                    # one of ENDINGS
+    position_ms: float            # where in the session it ended
+    duration_ms: int
+    first_sound_ms: float | None  # from run() to the first sound handed to the output
+    late_ms: tuple[float, ...]    # lateness of every cue started, in order
+
+
+@dataclass(frozen=True)
+class Ended:
+    result: SessionResult
+
+
+Event = Started | StepChanged | Caption | Progress | Paused | Resumed | Ended
+EventCallback = Callable[[Event], None]
