@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from coach.audio_format import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, samples_to_ms
+from coach.audio_format import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH
+from coach.audio_format import spoken_ms as clip_ms
 from coach.errors import EngineError
 from coach.speech import voice_from_spec
 from coach.speech.base import Voice, VoiceSpec
@@ -111,7 +112,7 @@ class ClipCache:
         self._count(length is not None)
         if length is None:
             length = len(self._render_and_store(voice, text, key))
-        self._spoken_ms[key] = samples_to_ms(length)
+        self._spoken_ms[key] = clip_ms(length)
         return self._spoken_ms[key]
 
     # --- rendering many ------------------------------------------------------------------------------
@@ -160,13 +161,13 @@ class ClipCache:
         folder = self.root / key[:2]
         folder.mkdir(parents=True, exist_ok=True)
         index = {"format": FORMAT_VERSION, "identity": voice.cache_identity(), "text": text,
-                 "spoken_ms": samples_to_ms(len(samples))}
+                 "spoken_ms": clip_ms(len(samples))}
         # Index first: a kill between the two writes leaves an index without a clip (harmless, pruned),
         # never a clip nobody can name.
         _write_atomic(folder / f"{key}.json", json.dumps(index, ensure_ascii=False, indent=1).encode("utf-8"))
         _write_atomic(folder / f"{key}.wav", wav_bytes(samples))
         _fsync_folder(folder)
-        self._spoken_ms[key] = samples_to_ms(len(samples))
+        self._spoken_ms[key] = clip_ms(len(samples))
         return samples
 
     # --- housekeeping --------------------------------------------------------------------------------

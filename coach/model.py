@@ -204,3 +204,4 @@ class CompileOptions:
     hold_scale: float = 1.0     # multiplies every timed hold
     breath_scale: float = 1.0   # multiplies every inhale and exhale (slower or faster pace)
     cleared: bool = False       # a clinician approved it despite a named condition: say so at the start
+    notes: tuple[str, ...] = () # extra safety notes spoken at the start (e.g. "third time today")

@@ -41,8 +41,6 @@ SEE_A_DOCTOR: tuple[str, ...] = (
     "back pain that has lasted more than a few weeks",
 )
 
-DOCTOR_SENTENCE = ("See a doctor before you stretch again if you notice any of these: "
-                   + "; ".join(SEE_A_DOCTOR[:-1]) + "; or " + SEE_A_DOCTOR[-1] + ".")
 URGENT_SENTENCE = ("If you suddenly cannot control your bladder or bowels, or your legs become weak or numb, "
                    "get medical help straight away.")
 
@@ -50,9 +48,15 @@ TOO_OFTEN_NOTE = ("Stretching the same way many times a day does not help more a
                   "If you feel you need it that often, ask a doctor or physiotherapist why.")
 
 
+# The spoken form is shorter than the printed list: someone on the floor hears it once.
+SPOKEN_DOCTOR = ("See a doctor before you stretch again if pain spreads down a leg, if you feel numbness or "
+                 "tingling, if the pain is constant or worse at night, or if you have bladder problems, "
+                 "weight loss you cannot explain, or swelling.")
+
+
 def spoken_exit() -> tuple[str, ...]:
     """Everything a safety stop says, in order."""
-    return GUIDED_EXIT + (DOCTOR_SENTENCE, URGENT_SENTENCE)
+    return GUIDED_EXIT + (SPOKEN_DOCTOR,)
 
 
 def guidance_text() -> str:

@@ -43,7 +43,15 @@ class Prepared:
     routine: m.Routine
     timeline: Timeline
     clip_for: Callable[[str], "object"]   # text -> int16 numpy array at SAMPLE_RATE
+    spoken_ms: Callable[[str], int]       # the lengths the timeline was planned with
     cache: object | None = None           # the ClipCache behind clip_for (None for live)
+
+    def exit_timeline(self) -> Timeline:
+        """What a safety stop says: the guided exit and the signs that mean seeing a doctor."""
+        from coach.safety import spoken_exit
+        from coach.timeline.compiler import compile_sentences
+
+        return compile_sentences("safety-stop", "Safety stop", spoken_exit(), self.spoken_ms)
 
     def finish(self) -> None:
         """Record the cache's hits and misses for `coach cache`; call when the session is over."""
@@ -132,9 +140,9 @@ def _cached_ms(cache, voice, text: str) -> int:
     clip = cache.get(voice, text)
     if clip is None:
         raise _NotCached(text)
-    from coach.audio_format import samples_to_ms
+    from coach.audio_format import spoken_ms
 
-    return samples_to_ms(len(clip))
+    return spoken_ms(len(clip))
 
 
 def prepare_session(ref: str, options: m.CompileOptions, choice: VoiceChoice, cache_dir: Path | None,
@@ -152,12 +160,46 @@ def prepare_session(ref: str, options: m.CompileOptions, choice: VoiceChoice, ca
             return int(estimate_spoken_ms(text, rate) * LIVE_SLOT_FACTOR) + LIVE_SLOT_EXTRA_MS
 
         timeline = compile_timeline(routine, live_ms, options, lengths_from="estimate")
-        return Prepared(routine, timeline, _memo(voice.render))
+        return Prepared(routine, timeline, _memo(_fitting(voice, live_ms)), live_ms)
     from coach.cache import ClipCache
+    from coach.safety import spoken_exit
 
     cache = ClipCache(cache_dir or default_cache_dir())
     timeline = measured_timeline(routine, options, voice, cache, progress)
-    return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text), cache)
+    if purpose == "play":  # a safety stop must speak at once, not wait for a render
+        cache.render_many(voice, spoken_exit())
+    return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text),
+                    lambda text: cache.spoken_ms(voice, text), cache)
+
+
+def _fitting(voice, slot_ms: Callable[[str], int]) -> Callable[[str], object]:
+    """Live synthesis that never overruns the slot the timeline planned for a text: a clip that comes
+    out too long is spoken again, faster; and if even the fastest rate is too long, it is played a
+    little faster (resampled). Never cut: a cut-off word is worse than a quicker one."""
+    import numpy as np
+
+    from coach.audio_format import ms_to_samples
+    from coach.speech import voice_from_spec
+    from coach.speech.base import VoiceSpec
+
+    def clip_for(text: str):
+        clip = voice.render(text)
+        slot = ms_to_samples(slot_ms(text))
+        if len(clip) <= slot:
+            return clip
+        rate = voice.spec.rate or 175
+        faster = min(MAX_LIVE_RATE, int(rate * len(clip) / slot * 1.05) + 1)
+        if faster > rate:
+            clip = voice_from_spec(VoiceSpec(voice.spec.engine, voice.spec.voice, faster)).render(text)
+        if len(clip) > slot:
+            positions = np.linspace(0, len(clip) - 1, slot)
+            clip = np.interp(positions, np.arange(len(clip)), clip.astype(np.float64)).astype(np.int16)
+        return clip
+
+    return clip_for
+
+
+MAX_LIVE_RATE = 400
 
 
 def _memo(render: Callable[[str], object]) -> Callable[[str], object]:

@@ -110,7 +110,7 @@ def fallback_prepare_session(ref, options, voice, cache_dir=None, purpose="play"
     else:
         clip_for = espeak_clip
     routine = SimpleNamespace(name=timeline.name, title=timeline.title)
-    return session.Prepared(routine, timeline, clip_for)
+    return session.Prepared(routine, timeline, clip_for, clip_ms)
 
 
 # -- a clock for real playback ------------------------------------------------------------------------

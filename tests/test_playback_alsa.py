@@ -238,6 +238,8 @@ def test_ctrl_c_on_a_terminal_stops_the_sound_restores_the_terminal_and_exits_13
         assert not termios.tcgetattr(slave)[3] & termios.ICANON      # keys are read without Enter
         sent = time.monotonic()
         os.write(master, b"\x03")                                    # Ctrl-C, typed
+        read_until(master, r"Slowly come out of the position")       # then the guided exit is spoken
+        os.write(master, b"\x03")                                    # a second Ctrl-C skips the rest
         _, err = proc.communicate(timeout=20)
         assert proc.returncode == 130
         assert err.decode().strip() == "coach: stopped"

@@ -32,8 +32,9 @@ def screening_options(func):
     return config_option(func)
 
 
-def screen(routine, yes: bool, cleared: bool, config_path: Path | None) -> None:
-    """Ask once about the conditions the routine names; refuse when one applies and not --cleared."""
+def screen(routine, yes: bool, cleared: bool, config_path: Path | None):
+    """Ask once about the conditions the routine names; refuse when one applies and not --cleared.
+    Returns the remembered answers (they also carry the daily limit)."""
     from coach.screening import Answers, default_config_path, evaluate, refusal_message
 
     answers = Answers(config_path or default_config_path())
@@ -50,6 +51,7 @@ def screen(routine, yes: bool, cleared: bool, config_path: Path | None) -> None:
         verdict = evaluate(routine, answers.values, cleared)
     if verdict.blocking:
         raise UsageError(refusal_message(routine, verdict.blocking))
+    return answers
 
 
 def _ask(routine, conditions: tuple[str, ...]) -> dict[str, bool]:

@@ -68,17 +68,26 @@ def live(routine, verbosity, hold_scale, breath_scale, engine, voice, rate, cach
 def _run(mode: str, routine: str, options, choice, cache_dir: Path | None, volume: float,
          timing_log: Path | None, config_path: Path | None, yes: bool, cleared: bool,
          history_db: Path | None) -> None:
+    import dataclasses
+
     from coach.errors import OutputFileError
     from coach.history import History, default_history_path
     from coach.library import resolve
-    from coach.player import KeyReader, Player, SimpleaudioOutput, make_view
+    from coach.player import SimpleaudioOutput
     from coach.session import prepare_session
 
     # The device first: no point asking questions or rendering for a machine that cannot play.
     name = Path(routine).stem
     output = SimpleaudioOutput(volume=volume, export_hint=f"coach export {routine} -o {name}.mp3")
     output.open()
-    screen(resolve(routine), yes, cleared, config_path)
+    resolved = resolve(routine)
+    answers = screen(resolved, yes, cleared, config_path)
+    history = History(history_db or default_history_path())
+    done_today = history.starts_today(resolved.name)
+    if done_today >= answers.daily_limit:
+        warning = _too_often(done_today)
+        click.echo(f"coach: {warning}", err=True)
+        options = dataclasses.replace(options, notes=options.notes + (warning,))
     bar = Bar("Rendering")
     try:
         prepared = prepare_session(routine, options, choice, cache_dir, mode, bar if mode == "play" else None)
@@ -91,19 +100,65 @@ def _run(mode: str, routine: str, options, choice, cache_dir: Path | None, volum
             log = open(timing_log, "w", encoding="utf-8")
         except OSError as exc:
             raise OutputFileError(f"cannot write the timing log {timing_log}: {exc.strerror}") from None
-    history = History(history_db or default_history_path())
     session_id = history.start(prepared.routine.name, mode)
     outcome = "interrupted"
+    try:
+        with _sigterm_as_interrupt():
+            outcome = _play_session(prepared, output, log)
+    finally:
+        if log is not None:
+            log.close()
+        history.end(session_id, outcome)
+        prepared.finish()
+    if outcome == "interrupted":
+        raise KeyboardInterrupt  # the CLI group turns it into "stopped", exit 130
+
+
+def _play_session(prepared, output, log) -> str:
+    """The routine, then, after a safety stop (s) or Ctrl-C, the guided exit: the sound stops at once,
+    and coach talks the person out of the position. A second Ctrl-C skips the exit."""
+    from coach.player import KeyReader, Player, make_view
+
     view = make_view(sys.stdout, interactive=sys.stdout.isatty())
     try:
         player = Player(prepared.timeline, prepared.clip_for, output, on_event=view, timing_log=log)
         with KeyReader(player.command):
-            result = player.run()
-        outcome = result.ended
+            ended = player.run().ended
     finally:
         view.close()
-        if log is not None:
-            log.close()
-        history.end(session_id, outcome)
-    if outcome == "interrupted":
-        raise KeyboardInterrupt  # the CLI group turns it into "stopped", exit 130
+    if ended in ("safety-stop", "interrupted"):
+        click.echo("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.")
+        exit_view = make_view(sys.stdout, interactive=False)
+        try:
+            Player(prepared.exit_timeline(), prepared.clip_for, output, on_event=exit_view).run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            exit_view.close()
+    return ended
+
+
+def _too_often(done_today: int) -> str:
+    from coach.safety import TOO_OFTEN_NOTE
+    from coach.timeline.words import number_word
+
+    times = {1: "once", 2: "twice"}.get(done_today, f"{number_word(done_today)} times" if done_today < 100 else "many times")
+    return f"You have already started this routine {times} today. {TOO_OFTEN_NOTE}"
+
+
+class _sigterm_as_interrupt:
+    """A polite kill (SIGTERM) ends the session like Ctrl-C: sound stopped, terminal restored, history updated."""
+
+    def __enter__(self):
+        import signal
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+
+        self._old = signal.signal(signal.SIGTERM, interrupt)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        signal.signal(signal.SIGTERM, self._old)

@@ -46,6 +46,18 @@ def compile_timeline(routine: m.Routine, spoken_ms: SpokenMs, options: m.Compile
     )
 
 
+def compile_sentences(name: str, title: str, sentences: tuple[str, ...], spoken_ms: SpokenMs,
+                      kind: str = "safety") -> Timeline:
+    """A plain sequence of sentences, one chapter, the usual pause between them: what a safety stop
+    says after the routine has stopped."""
+    builder = _Builder(spoken_ms, m.CompileOptions())
+    builder.chapter(title)
+    for sentence in sentences:
+        builder.say(kind, m.Text(sentence, None, "minimal"))
+    routine = m.Routine(name, title, "", ())
+    return builder.finish(routine)
+
+
 def intro_text(title: str, minutes: int) -> m.Text:
     unit = "minute" if minutes == 1 else "minutes"
     return m.Text(f"{title}. About {minutes} {unit}.", None, "minimal")
@@ -73,6 +85,8 @@ class _Builder:
         self.say("safety", OPENING_NOTE, safety=True)
         if self.options.cleared:
             self.say("safety", CLEARED_REMINDER, safety=True)
+        for note in self.options.notes:
+            self.say("safety", m.Text(note, None, "minimal"), safety=True)
         position = None
         for index, exercise in enumerate(routine.exercises):
             if index and routine.rest_ms:
