@@ -38,9 +38,11 @@ def list_cmd(focus: str | None, equipment: str | None, as_json: bool) -> None:
     name_w = max(len(r.name) for r in rows)
     click.echo(f"{'NAME':<{name_w}}  {'KIND':<8}  {'MIN':>4}  {'FOCUS':<30}  EQUIPMENT")
     for r in rows:
-        click.echo(f"{r.name:<{name_w}}  {r.kind:<8}  {r.duration_ms / 60000:>4.1f}  {', '.join(r.focus):<30}  {', '.join(r.equipment)}")
-    click.echo(f"{len(rows)} shown: {sum(r.kind == 'exercise' for r in rows)} exercises, "
-               f"{sum(r.kind == 'routine' for r in rows)} routines")
+        click.echo(f"{r.name:<{name_w}}  {r.kind:<8}  {r.duration_ms / 60000:>4.1f}  {_fit(r.focus, 30):<30}  {', '.join(r.equipment)}")
+    exercises = sum(r.kind == "exercise" for r in rows)
+    routines = len(rows) - exercises
+    click.echo(f"{len(rows)} shown: {exercises} exercise{'' if exercises == 1 else 's'}, "
+               f"{routines} routine{'' if routines == 1 else 's'}")
 
 
 @cli.command()
@@ -89,6 +91,15 @@ def validate(files: tuple[Path, ...]) -> None:
         bad = len({p.path for p in result.problems})
         raise click.exceptions.Exit(_fail(f"{len(result.problems)} problem(s) in {bad} of {len(files)} file(s)"))
     click.echo(result.summary())
+
+
+def _fit(words: tuple[str, ...], width: int) -> str:
+    """As many words as fit in the column, then '+N' for the rest (--json has them all)."""
+    for shown in range(len(words), 0, -1):
+        text = ", ".join(words[:shown]) + (f" +{len(words) - shown}" if shown < len(words) else "")
+        if len(text) <= width:
+            return text
+    return f"+{len(words)}"
 
 
 def _fail(summary: str) -> int:
