@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import select
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 import alsa_capture
+import terminal
+from terminal import read_until
 from alsa_capture import ScaledClock, espeak_clip, read_capture, tiny_timeline, write_capture_config
 from coach import session
 from coach.audio_format import ms_to_samples
@@ -197,34 +197,9 @@ def test_play_and_live_help_show_an_example():
 # -- a real terminal ------------------------------------------------------------------------------------
 
 def start_on_a_terminal(tmp_path: Path, config: Path, *args: str, extra_env: dict | None = None):
-    """The CLI on a pseudo-terminal that is its controlling terminal, so ^C typed there is a SIGINT."""
-    master, slave = os.openpty()
+    """The CLI (on the tiny session) on a pseudo-terminal, so ^C typed there is a SIGINT."""
     env = subprocess_env(tmp_path, config) | (extra_env or {})
-
-    def become_terminal_owner() -> None:
-        import fcntl
-
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    proc = subprocess.Popen([sys.executable, "-c", CLI_SCRIPT, *args], stdin=slave, stdout=slave,
-                            stderr=subprocess.PIPE, env=env, start_new_session=True,
-                            preexec_fn=become_terminal_owner)
-    return proc, master, slave
-
-
-def read_until(master: int, pattern: str, timeout_s: float = 20.0) -> str:
-    seen = b""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.05)
-        if ready:
-            try:
-                seen += os.read(master, 4096)
-            except OSError:
-                break
-            if re.search(pattern, seen.decode(errors="replace")):
-                return seen.decode(errors="replace")
-    raise AssertionError(f"never saw {pattern!r} in {seen!r}")
+    return terminal.start_on_a_terminal([sys.executable, "-c", CLI_SCRIPT, *args], env)
 
 
 def test_ctrl_c_on_a_terminal_stops_the_sound_restores_the_terminal_and_exits_130(tmp_path):

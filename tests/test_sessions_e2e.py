@@ -13,8 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import termios
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import numpy as np
 import pytest
 
 from alsa_capture import read_capture, write_capture_config
+from terminal import read_until, start_on_a_terminal
 from coach.audio_format import ms_to_samples
 from coach.model import CompileOptions
 from coach.player.segments import sound_segments
@@ -128,32 +127,11 @@ def test_a_live_session_starts_every_cue_and_warns_when_done_too_often(setup, tm
 
 
 def _on_a_terminal(env, *args):
-    master, slave = os.openpty()
-
-    def own_terminal() -> None:
-        import fcntl
-
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    proc = subprocess.Popen(COACH + list(args), stdin=slave, stdout=slave, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True, preexec_fn=own_terminal)
-    return proc, master, slave
+    return start_on_a_terminal(COACH + list(args), env)
 
 
-def _read_until(master: int, pattern: str, timeout_s: float = 60.0) -> str:
-    import select
-
-    seen = b""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if select.select([master], [], [], 0.05)[0]:
-            try:
-                seen += os.read(master, 4096)
-            except OSError:
-                break
-            if re.search(pattern, seen.decode(errors="replace")):
-                return seen.decode(errors="replace")
-    raise AssertionError(f"never saw {pattern!r} in {seen.decode(errors='replace')!r}")
+def _read_until(master: int, pattern: str) -> str:
+    return read_until(master, pattern, timeout_s=60.0)
 
 
 def test_the_safety_stop_key_stops_and_speaks_the_guided_exit(setup, tmp_path):
