@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coach.library import builtin_names, resolve
-from coach.model import CompileOptions
-from coach.timeline.compiler import compile_timeline
+from coach.timeline.compiler import duration_ms
 from coach.timeline.estimate import estimate_spoken_ms
 
 
@@ -34,8 +33,7 @@ def catalog(focus: str | None = None, equipment: str | None = None) -> list[Row]
             continue
         if equipment and equipment not in routine.equipment:
             continue
-        duration_ms = compile_timeline(routine, estimate_spoken_ms, CompileOptions()).duration_ms
-        rows.append(Row(routine.name, routine.title, routine.kind, duration_ms, routine.focus,
+        rows.append(Row(routine.name, routine.title, routine.kind, duration_ms(routine, estimate_spoken_ms), routine.focus,
                         routine.equipment, routine.contraindications))
     # Routines first: they are what most people will play.
     return sorted(rows, key=lambda r: (r.kind != "routine", r.name))

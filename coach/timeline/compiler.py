@@ -46,6 +46,12 @@ def compile_timeline(routine: m.Routine, spoken_ms: SpokenMs, options: m.Compile
     )
 
 
+def duration_ms(routine: m.Routine, spoken_ms: SpokenMs, options: m.CompileOptions = m.CompileOptions()) -> int:
+    """The session's length from one pass (the introduction's "About N minutes" left unsaid): within
+    a second or two of the compiled timeline's, for listings that need no cues."""
+    return _Builder(spoken_ms, options).build(routine, minutes=0).duration_ms
+
+
 def compile_sentences(name: str, title: str, sentences: tuple[str, ...], spoken_ms: SpokenMs,
                       kind: str = "safety") -> Timeline:
     """A plain sequence of sentences, one chapter, the usual pause between them: what a safety stop
