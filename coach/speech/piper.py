@@ -6,6 +6,7 @@ piper and onnxruntime are imported only when a model is first loaded, once per p
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -201,7 +202,10 @@ def _digest(path: Path) -> str:
         return _digests[key]
 
 
+@functools.lru_cache(maxsize=None)
 def _package_version(name: str) -> str:
+    # Asked on every cache key; importlib.metadata scans site-packages each time, and versions do
+    # not change while a process runs.
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
