@@ -212,6 +212,9 @@ class CheckReport:
 
     def summary(self) -> dict:
         offsets = [abs(c.offset_ms) for c in self.cues if c.offset_ms is not None]
+        # Offsets where the first word itself was recognized: a timing measure that a misheard first
+        # word (then the offset is that of a later word) cannot inflate.
+        first_word = [abs(c.offset_ms) for c in self.cues if c.matched_by == "first-word" and c.offset_ms is not None]
         return {
             "wer": round(self.wer, 4),
             "reference_words": self.reference_words,
@@ -224,6 +227,8 @@ class CheckReport:
             "on_time_ms": ON_TIME_MS,
             "median_abs_offset_ms": round(statistics.median(offsets)) if offsets else None,
             "max_abs_offset_ms": max(offsets) if offsets else None,
+            "first_word_max_abs_offset_ms": max(first_word) if first_word else None,
+            "first_word_on_time": sum(o <= ON_TIME_MS for o in first_word),
         }
 
     def to_json(self) -> dict:
