@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from coach.timeline.words import number_word
+
 RECOGNIZER_RATE = 16000      # pocketsphinx's en-us acoustic model is trained on 16 kHz mono
 FRAMES_PER_S = 100           # pocketsphinx word segmentation is in 10 ms frames
 HEARD_WINDOW_MS = 1000       # a cue must have recognized speech within this of its start
@@ -47,33 +49,27 @@ _HOMOPHONES = [{"two", "to", "too"}, {"four", "for", "fore"}, {"one", "won"}, {"
 
 # -- text --------------------------------------------------------------------------------------------
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
-         " sixteen seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
 def number_words(n: int) -> str:
-    """An integer 0..999 999 as English words: 42 -> "forty two" (no "and", no hyphens)."""
+    """An integer 0..999 999 as English words: 42 -> "forty two" (no "and", no hyphens). Below a
+    hundred these are the words coach's own countdowns use (coach.timeline.words)."""
     if n < 0:
         return "minus " + number_words(-n)
-    if n < 20:
-        return _ONES[n]
     if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+        return number_word(n).replace("-", " ")
     if n < 1000:
         rest = n % 100
-        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
+        return number_word(n // 100) + " hundred" + ("" if rest == 0 else " " + number_words(rest))
     if n < 1_000_000:
         rest = n % 1000
         return number_words(n // 1000) + " thousand" + ("" if rest == 0 else " " + number_words(rest))
-    return " ".join(_ONES[int(d)] for d in str(n))  # read digit by digit: never in a coaching cue
+    return " ".join(number_word(int(d)) for d in str(n))  # read digit by digit: never in a coaching cue
 
 
 def _spell_number(match: re.Match) -> str:
     whole, _, fraction = match.group(0).partition(".")
     words = number_words(int(whole))
     if fraction:
-        words += " point " + " ".join(_ONES[int(d)] for d in fraction)
+        words += " point " + " ".join(number_word(int(d)) for d in fraction)
     return f" {words} "
 
 
