@@ -87,6 +87,7 @@ def render(routines, render_all, verbosity, hold_scale, breath_scale, engine, vo
     """
     from coach.cache import ClipCache
     from coach.library import builtin_names, resolve
+    from coach.safety import spoken_exit
     from coach.session import default_cache_dir, measured_timeline
     from coach.speech import get_voice
 
@@ -101,6 +102,8 @@ def render(routines, render_all, verbosity, hold_scale, breath_scale, engine, vo
     try:
         for name in names:
             measured_timeline(resolve(name), options, speaker, cache, progress=bar, jobs=jobs)
+        # What a safety stop says, so that `play` on a rendered cache starts without rendering.
+        cache.render_many(speaker, spoken_exit(), jobs=jobs)
     finally:
         bar.close()
     cache.record_usage()
