@@ -185,6 +185,7 @@ def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, 
       coach cache prune --engine espeak
     """
     from coach.library import builtin_names, resolve
+    from coach.safety import spoken_exit
     from coach.session import texts_to_render
     from coach.speech import get_voice
     from coach.timeline.estimate import estimate_spoken_ms
@@ -199,6 +200,7 @@ def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, 
         texts = texts_to_render(routine, options, estimate_spoken_ms)
         texts |= texts_to_render(routine, options, lambda t: _cached_or_estimated_ms(clip_cache, speaker, t))
         keep |= {clip_cache.key(speaker, t) for t in texts}
+    keep |= {clip_cache.key(speaker, t) for t in spoken_exit()}   # every play may need them
     removed = clip_cache.prune(keep, identity=speaker.cache_identity())
     click.echo(f"Removed {removed} clip(s) no routine uses; {clip_cache.stats().clips} kept.")
 
