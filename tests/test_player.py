@@ -343,8 +343,9 @@ def test_next_and_repeat_move_between_steps():
     assert steps_seen == ["intro", "instruction", "hold", "hold", "outro"]
 
 
-@pytest.mark.parametrize("command", ["quit", "safety-stop"])
-def test_quit_and_safety_stop_silence_the_sound_at_once(command):
+@pytest.mark.parametrize("command, ended", [("quit", "quit"), ("safety-stop", "safety-stop"),
+                                             ("interrupt", "interrupted")])
+def test_quit_and_safety_stop_silence_the_sound_at_once(command, ended):
     tl = small_timeline()
     clock = FakeClock()
     box: list[Player] = []
@@ -352,7 +353,7 @@ def test_quit_and_safety_stop_silence_the_sound_at_once(command):
     output = FakeOutput(clock)
     box.append(Player(tl, noise_clip, output, clock=clock))
     result = box[0].run()
-    assert result.ended == command and result.position_ms == 1700
+    assert result.ended == ended and result.position_ms == 1700
     assert output.plays[-1][2].stopped_ms == 1700 and len(output.plays) == 2
 
 
@@ -436,8 +437,8 @@ def test_terminal_view_keeps_a_status_line_under_the_captions():
 # -- keys and output ---------------------------------------------------------------------------------------
 
 def test_keys_map_to_commands():
-    assert [command_for_key(k) for k in " npqsNx"] == ["toggle-pause", "next", "repeat", "quit", "safety-stop",
-                                                        "next", None]
+    assert [command_for_key(k) for k in " npqsNx\x03"] == ["toggle-pause", "next", "repeat", "quit",
+                                                            "safety-stop", "next", None, "interrupt"]
 
 
 def test_key_reader_uses_cbreak_on_a_terminal_and_restores_it():
@@ -448,7 +449,8 @@ def test_key_reader_uses_cbreak_on_a_terminal_and_restores_it():
         with os.fdopen(os.dup(slave), "r") as stream, KeyReader(got.append, stream) as reader:
             assert reader.active
             during = termios.tcgetattr(slave)
-            assert not during[3] & termios.ICANON and not during[3] & termios.ECHO and during[3] & termios.ISIG
+            assert not during[3] & termios.ICANON and not during[3] & termios.ECHO
+            assert not during[3] & termios.ISIG   # Ctrl-C is read as a key, not left to a signal
             os.write(master, b"nx ")
             deadline = time.monotonic() + 2
             while len(got) < 2 and time.monotonic() < deadline:

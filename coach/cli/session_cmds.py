@@ -130,7 +130,9 @@ def _play_session(prepared, output, log) -> str:
         click.echo("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.")
         exit_view = make_view(sys.stdout, interactive=False)
         try:
-            Player(prepared.exit_timeline(), prepared.clip_for, output, on_event=exit_view).run()
+            exit_player = Player(prepared.exit_timeline(), prepared.clip_for, output, on_event=exit_view)
+            with KeyReader(exit_player.command):   # Ctrl-C, q or s skips the rest of the exit
+                exit_player.run()
         except KeyboardInterrupt:
             pass
         finally:

@@ -21,6 +21,9 @@ KEY_COMMANDS = {
     "p": "repeat",
     "q": "quit",
     "s": "safety-stop",
+    # Ctrl-C arrives as this byte: while keys are read, the terminal sends no SIGINT (ISIG is off),
+    # so stopping never depends on which thread a signal lands on (under load one was lost).
+    "\x03": "interrupt",
 }
 KEY_HELP = "space pause/resume, n next step, p repeat step, q quit, s safety stop"
 _POLL_S = 0.1   # how often the reader looks whether it should stop
@@ -58,6 +61,9 @@ class KeyReader:
 
         self._saved_attrs = termios.tcgetattr(self._fd)
         tty.setcbreak(self._fd)
+        attrs = termios.tcgetattr(self._fd)
+        attrs[3] &= ~termios.ISIG
+        termios.tcsetattr(self._fd, termios.TCSANOW, attrs)
         self._thread = threading.Thread(target=self._read, name="coach-keys", daemon=True)
         self._thread.start()
         return self

@@ -34,7 +34,9 @@ PROGRESS_EVERY_MS = 1_000
 _POLL_S = 0.005              # how often a wait for PCM looks for commands
 _DRAIN_WAIT_MS = 1_000       # at the end, how long to let the last sound finish
 
-COMMANDS = frozenset({"toggle-pause", "pause", "resume", "next", "repeat", "quit", "safety-stop"})
+COMMANDS = frozenset({"toggle-pause", "pause", "resume", "next", "repeat", "quit", "safety-stop", "interrupt"})
+# Commands that end the session, and how it is recorded: Ctrl-C read as a key ends it as Ctrl-C does.
+_ENDING_COMMANDS = {"quit": "quit", "safety-stop": "safety-stop", "interrupt": "interrupted"}
 
 
 # -- the player ----------------------------------------------------------------------------------------
@@ -269,9 +271,9 @@ class Player:
 
     def _handle_commands(self) -> None:
         for name in self._drain_commands():
-            if name in ("quit", "safety-stop"):
+            if name in _ENDING_COMMANDS:
                 self._stop_sound()
-                raise _SessionOver(name)
+                raise _SessionOver(_ENDING_COMMANDS[name])
             if name in ("pause", "toggle-pause"):
                 self._pause()
             elif name == "next":
@@ -290,8 +292,8 @@ class Player:
         while True:
             self._clock.sleep_until(float("inf"), self._wake)
             for name in self._drain_commands():
-                if name in ("quit", "safety-stop"):
-                    raise _SessionOver(name)
+                if name in _ENDING_COMMANDS:
+                    raise _SessionOver(_ENDING_COMMANDS[name])
                 if name in ("resume", "toggle-pause"):
                     target_ms = resume_ms
                 elif name == "next":
