@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+TEMP_SUFFIX = ".tmp"   # temp files are hidden ".NAME.XXXXXXXX.tmp": never taken for a real file
+
 # Seam for tests: how a temp file's descriptor becomes a file object (e.g. to simulate a full disk).
 _fdopen = os.fdopen
 
@@ -29,7 +31,7 @@ class AtomicFiles:
         if mode not in ("wb", "w"):
             raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}")
         path = Path(path)
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
         temp = Path(temp_name)
         try:
             os.fchmod(fd, _final_mode(path))
@@ -81,6 +83,10 @@ def atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     """Write one file atomically: `with atomic_write(p) as f: f.write(...)`."""
     with atomic_files() as files:
         yield files.open(path, mode)
+
+
+def is_temp_file(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)
 
 
 def _final_mode(path: Path) -> int:

@@ -13,7 +13,7 @@ def samples_to_ms(samples: int) -> int:
     return samples * 1000 // SAMPLE_RATE
 
 
-def spoken_ms(samples: int) -> int:
+def samples_to_spoken_ms(samples: int) -> int:
     """How long a clip lasts, in whole ms rounded UP: a cue of that length holds every sample of the
     clip wherever it starts (floor(a + b) - floor(a) >= b for whole b), so nothing is cut."""
     return -(-samples * 1000 // SAMPLE_RATE)

@@ -73,10 +73,10 @@ def test_miss_then_hit(cache: ClipCache, voice: Voice) -> None:
 
 
 def test_spoken_ms_renders_once_then_reads_the_header(cache: ClipCache, voice: Voice) -> None:
-    ms = cache.spoken_ms(voice, "Switch sides.")
+    ms = cache.clip_ms(voice, "Switch sides.")
     samples = len(cache.get_or_render(voice, "Switch sides."))
     assert ms == -(-samples * 1000 // SAMPLE_RATE)   # rounded up: a cue this long holds every sample
-    assert ClipCache(cache.root).spoken_ms(voice, "Switch sides.") == ms  # a new process: from the file
+    assert ClipCache(cache.root).clip_ms(voice, "Switch sides.") == ms  # a new process: from the file
     assert cache.misses == 1
 
 

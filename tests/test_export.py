@@ -311,7 +311,7 @@ def test_mp3_export_result_describes_the_files(exported_mp3, session):
     assert result.path.name == "morning-back.mp3" and result.path.exists()
     assert result.vtt_path == result.path.with_suffix(".vtt") and result.vtt_path.exists()
     assert result.duration_ms == session.duration_ms
-    assert result.bytes == result.path.stat().st_size
+    assert result.size_bytes == result.path.stat().st_size
     assert result.offset_ms == 0.0
     assert files_in(result.path.parent) == ["morning-back.mp3", "morning-back.vtt"]  # no temp left
 

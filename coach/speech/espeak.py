@@ -15,13 +15,11 @@ As with any multiprocessing code, a main script that renders must guard itself w
 from __future__ import annotations
 
 import difflib
-import importlib.metadata
 import multiprocessing
 import os
 import tempfile
 import threading
 import time
-import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -31,16 +29,11 @@ import numpy as np
 
 from coach.errors import EngineError
 from coach.speech.base import (
-    DEFAULT_RATE_WPM,
-    TRIM_IDENTITY,
-    Voice,
-    VoiceInfo,
-    VoiceSpec,
-    check_rate,
-    check_text,
-    pcm_from_frames,
-    trim_silence,
+    DEFAULT_RATE_WPM, TRIM_IDENTITY, EngineInfo, Voice, VoiceInfo, VoiceSpec, check_rate, check_text,
+    package_version,
 )
+from coach.speech.pcm import pcm_from_frames, trim_silence
+from coach.wav import read_frames
 
 ENGINE = "espeak"
 DEFAULT_VOICE = "gmw/en-us"
@@ -73,7 +66,7 @@ class EspeakVoice(Voice):
         self._identity = "|".join([
             f"engine={ENGINE}",
             f"espeak-ng={catalog.espeak_version}",
-            f"pyttsx3={_package_version('pyttsx3')}",
+            f"pyttsx3={package_version('pyttsx3')}",
             f"voice={self.spec.voice}",
             f"rate={self._rate_wpm}",
             f"volume={VOLUME}",
@@ -97,6 +90,17 @@ class EspeakVoice(Voice):
 
     def cache_identity(self) -> str:
         return self._identity
+
+
+def create(voice: str | None, rate: int | None) -> Voice:
+    return EspeakVoice(voice, rate)
+
+
+def engine_info() -> EngineInfo:
+    try:
+        return EngineInfo(ENGINE, True, DEFAULT_VOICE, tuple(list_voices()))
+    except EngineError as exc:
+        return EngineInfo(ENGINE, False, DEFAULT_VOICE, (), str(exc))
 
 
 def list_voices() -> list[VoiceInfo]:
@@ -137,12 +141,6 @@ def _catalog() -> _Catalog:
             _catalog_cache = _Catalog(version, tuple(VoiceInfo(i, n, tuple(langs)) for i, n, langs in voices))
         return _catalog_cache
 
-
-def _package_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 # --- the parent side of a child ---------------------------------------------------------------------
@@ -279,5 +277,4 @@ def _render_in_child(text: str, voice_id: str, rate_wpm: int, timeout_s: float) 
         _wait_idle(lib, deadline)
         if outcomes != [True]:
             raise EngineError(f"espeak-ng stopped before the end of {text!r}")
-        with wave.open(wav_path, "rb") as wav:
-            return wav.readframes(wav.getnframes()), wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
+        return read_frames(wav_path)

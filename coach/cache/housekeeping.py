@@ -1,0 +1,99 @@
+"""What is in a cache folder, how big it is, and pruning what nothing uses."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from coach.atomic import is_temp_file
+from coach.cache.keys import KEY_PATTERN, SHARD_PATTERN
+from coach.cache.usage import recorded_usage
+
+STALE_TEMP_S = 3600         # prune() removes temp files this old (a live render finishes in seconds)
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    clips: int
+    size_bytes: int       # clips plus their index files
+    temp_files: int       # left by renders that were killed; prune() removes the old ones
+    hits: int             # lookups that found a clip, over every run that recorded its usage
+    misses: int
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    key: str
+    text: str             # "" if the index file is missing (a render killed between the two writes)
+    identity: str
+    wav_size_bytes: int
+
+
+def keys(root: Path) -> set[str]:
+    return {p.stem for p in _files(root) if p.suffix == ".wav" and KEY_PATTERN.fullmatch(p.stem)}
+
+
+def entries(root: Path) -> Iterator[ClipInfo]:
+    """Every clip with its text and voice identity, from the index files."""
+    for path in _files(root):
+        if path.suffix != ".wav" or not KEY_PATTERN.fullmatch(path.stem):
+            continue
+        try:
+            index = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+            size = path.stat().st_size
+        except FileNotFoundError:
+            index, size = {}, 0
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            index, size = {}, path.stat().st_size
+        yield ClipInfo(path.stem, str(index.get("text", "")), str(index.get("identity", "")), size)
+
+
+def stats(root: Path, hits: int = 0, misses: int = 0) -> CacheStats:
+    """Clips and bytes on disk; hit counts from the usage log plus this process's (hits, misses)."""
+    clips = total = temps = 0
+    for path in _files(root):
+        if is_temp_file(path):
+            temps += 1
+        elif KEY_PATTERN.fullmatch(path.stem) and path.suffix in (".wav", ".json"):
+            with contextlib.suppress(FileNotFoundError):  # pruned meanwhile
+                total += path.stat().st_size
+                if path.suffix == ".wav":
+                    clips += 1
+    logged_hits, logged_misses = recorded_usage(root)
+    return CacheStats(clips, total, temps, logged_hits + hits, logged_misses + misses)
+
+
+def prune(root: Path, keep_keys: Iterable[str], identity: str | None = None) -> int:
+    """Delete every clip (and index) whose key is not in keep_keys, and temp files older than an hour.
+    With `identity`, only that voice's clips are candidates: other voices' clips stay.
+
+    Returns how many clips were removed. Files that are not the cache's own are left alone.
+    """
+    keep = set(keep_keys)
+    if identity is not None:
+        keep |= {e.key for e in entries(root) if e.identity != identity}
+    removed = 0
+    now = time.time()
+    for path in _files(root):
+        with contextlib.suppress(FileNotFoundError):
+            if is_temp_file(path):
+                if now - path.stat().st_mtime > STALE_TEMP_S:
+                    path.unlink()
+            elif KEY_PATTERN.fullmatch(path.stem) and path.suffix in (".wav", ".json") and path.stem not in keep:
+                path.unlink()
+                if path.suffix == ".wav":
+                    removed += 1
+    return removed
+
+
+def _files(root: Path) -> Iterator[Path]:
+    if not root.is_dir():
+        return
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir() and SHARD_PATTERN.fullmatch(folder.name):
+            yield from sorted(folder.iterdir())
+
