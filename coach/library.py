@@ -112,26 +112,4 @@ def _find(name: str, folder: Path | None) -> Script | None:
 def apply_overrides(exercise: m.Exercise, entry: m.Entry) -> m.Exercise:
     if not (entry.hold_s or entry.breaths or entry.reps):
         return exercise
-    return dataclasses.replace(exercise, steps=tuple(_override(s, entry) for s in exercise.steps))
-
-
-def _override(step: m.Step, entry: m.Entry) -> m.Step:
-    if isinstance(step, m.Hold):
-        if step.hold_ms is not None and entry.hold_s:
-            new_ms = entry.hold_s * 1000
-            cues = tuple(dataclasses.replace(c, at_ms=c.at_ms * new_ms // step.hold_ms) for c in step.cues)
-            countdown = min(step.countdown, max(0, entry.hold_s - 1))
-            return dataclasses.replace(step, hold_ms=new_ms, cues=cues, countdown=countdown)
-        if step.breaths is not None and entry.breaths:
-            old_ms, new_ms = step.duration_ms, entry.breaths * (step.inhale_ms + step.exhale_ms)
-            cues = tuple(dataclasses.replace(c, at_ms=c.at_ms * new_ms // old_ms) for c in step.cues)
-            return dataclasses.replace(step, breaths=entry.breaths, cues=cues)
-        return step
-    if isinstance(step, m.Breathe) and entry.breaths:
-        return dataclasses.replace(step, breaths=entry.breaths)
-    if isinstance(step, m.Repeat):
-        inner = tuple(_override(s, entry) for s in step.steps)
-        return dataclasses.replace(step, times=entry.reps or step.times, steps=inner)
-    if isinstance(step, m.Sides):
-        return dataclasses.replace(step, steps=tuple(_override(s, entry) for s in step.steps))
-    return step
+    return dataclasses.replace(exercise, steps=m.map_steps(exercise.steps, lambda s: s.with_overrides(entry)))

@@ -47,7 +47,7 @@ def iter_pcm_chunks(
         raise ValueError(f"chunk_ms must be positive, got {chunk_ms}")
     total_samples = ms_to_samples(timeline.duration_ms)
     chunk_samples = max(1, ms_to_samples(chunk_ms))
-    pending = sorted((c for c in timeline.cues if _is_audible(c)), key=lambda c: c.start_ms)
+    pending = sorted((c for c in timeline.cues if c.is_audible), key=lambda c: c.start_ms)
     next_cue = 0
     # Sounds started but not finished: (end_sample, seq, start_sample, pcm); a heap on end_sample.
     active: list[tuple[int, int, int, np.ndarray]] = []
@@ -93,7 +93,7 @@ def mix_range(timeline: Timeline, clip_for: ClipProvider, start_ms: int, end_ms:
     hi = min(max(ms_to_samples(end_ms), lo), total_samples)
     mixed = np.zeros(hi - lo, dtype=np.int32)
     for cue in timeline.cues:
-        if not _is_audible(cue):
+        if not cue.is_audible:
             continue
         start = ms_to_samples(cue.start_ms)
         if start >= hi or _latest_end_sample(cue) <= lo:
@@ -127,10 +127,6 @@ def normalise_speech(clip: np.ndarray) -> np.ndarray:
     gain = _FULL_SCALE * 10 ** (SPEECH_RMS_DBFS / 20) / rms
     gain = min(gain, 10 ** (_MAX_GAIN_DB / 20), _FULL_SCALE * 10 ** (SPEECH_PEAK_DBFS / 20) / peak)
     return np.clip(np.round(samples * gain), -32768, 32767).astype(np.int16)
-
-
-def _is_audible(cue: Cue) -> bool:
-    return (cue.is_speech and bool(cue.text)) or (cue.kind == "tone" and bool(cue.tone))
 
 
 def _latest_end_sample(cue: Cue) -> int:

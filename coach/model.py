@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Union
+from typing import ClassVar, Self, Union
 
 # Get-ready time when the position changes, and more when equipment has to be placed.
 DEFAULT_SETUP_MS = 5_000
@@ -42,16 +44,49 @@ class Text:
         return Text(sub(self.full) or "", sub(self.brief), self.level)
 
 
-@dataclass(frozen=True)
-class Say:
-    text: Text
-    line: int = 0
+TextFn = Callable[[Text], Text]
+
+
+class StepBase:
+    """What every step kind answers, so one walker (map_steps) serves every use and a new kind
+    cannot be missed silently. Defaults suit a leaf with no text."""
+
+    KIND: ClassVar[str]           # the key that starts the step in a script: "say", "hold", ...
+
+    def map_texts(self, f: TextFn) -> Self:
+        """This step with f applied to every text it speaks itself (not its children's)."""
+        return self
+
+    def map_children(self, f: Callable[[Step], Step]) -> Self:
+        """This step with f applied to each direct child step."""
+        return self
+
+    def children(self) -> tuple[Step, ...]:
+        return ()
+
+    def with_overrides(self, entry: Entry) -> Self:
+        """This step with a routine's overrides (hold_s, breaths, reps) applied where they fit."""
+        return self
 
 
 @dataclass(frozen=True)
-class SafetyStep:
+class Say(StepBase):
+    KIND: ClassVar[str] = "say"
     text: Text
     line: int = 0
+
+    def map_texts(self, f: TextFn) -> Self:
+        return dataclasses.replace(self, text=f(self.text))
+
+
+@dataclass(frozen=True)
+class SafetyStep(StepBase):
+    KIND: ClassVar[str] = "safety"
+    text: Text
+    line: int = 0
+
+    def map_texts(self, f: TextFn) -> Self:
+        return dataclasses.replace(self, text=f(self.text))
 
 
 @dataclass(frozen=True)
@@ -63,9 +98,10 @@ class HoldCue:
 
 
 @dataclass(frozen=True)
-class Hold:
+class Hold(StepBase):
     """A hold timed in milliseconds (`hold_ms`) or counted in breaths (`breaths`)."""
 
+    KIND: ClassVar[str] = "hold"
     hold_ms: int | None
     breaths: int | None
     inhale_ms: int
@@ -81,9 +117,27 @@ class Hold:
             return self.hold_ms
         return (self.breaths or 0) * (self.inhale_ms + self.exhale_ms)
 
+    def map_texts(self, f: TextFn) -> Self:
+        return dataclasses.replace(self, cues=tuple(dataclasses.replace(c, text=f(c.text)) for c in self.cues))
+
+    def with_overrides(self, entry: Entry) -> Self:
+        if self.hold_ms is not None and entry.hold_s:
+            new_ms = entry.hold_s * 1000
+            countdown = min(self.countdown, max(0, entry.hold_s - 1))
+            return dataclasses.replace(self, hold_ms=new_ms, cues=self._cues_scaled(new_ms), countdown=countdown)
+        if self.breaths is not None and entry.breaths:
+            new_ms = entry.breaths * (self.inhale_ms + self.exhale_ms)
+            return dataclasses.replace(self, breaths=entry.breaths, cues=self._cues_scaled(new_ms))
+        return self
+
+    def _cues_scaled(self, new_ms: int) -> tuple[HoldCue, ...]:
+        """Cues keep their place relative to the hold's length."""
+        return tuple(dataclasses.replace(c, at_ms=c.at_ms * new_ms // self.duration_ms) for c in self.cues)
+
 
 @dataclass(frozen=True)
-class Breathe:
+class Breathe(StepBase):
+    KIND: ClassVar[str] = "breathe"
     breaths: int
     inhale_ms: int
     exhale_ms: int
@@ -95,30 +149,76 @@ class Breathe:
     def duration_ms(self) -> int:
         return self.breaths * (self.inhale_ms + self.exhale_ms)
 
+    def map_texts(self, f: TextFn) -> Self:
+        return dataclasses.replace(self, inhale=f(self.inhale), exhale=f(self.exhale))
+
+    def with_overrides(self, entry: Entry) -> Self:
+        return dataclasses.replace(self, breaths=entry.breaths) if entry.breaths else self
+
 
 @dataclass(frozen=True)
-class Repeat:
+class Repeat(StepBase):
+    KIND: ClassVar[str] = "repeat"
     times: int
-    count: bool
-    steps: tuple["Step", ...]
+    counted: bool          # say each repetition's number ("One.", "Two.", ... "Last one.")
+    steps: tuple[Step, ...]
     line: int = 0
+
+    def children(self) -> tuple[Step, ...]:
+        return self.steps
+
+    def map_children(self, f: Callable[[Step], Step]) -> Self:
+        return dataclasses.replace(self, steps=tuple(f(s) for s in self.steps))
+
+    def with_overrides(self, entry: Entry) -> Self:
+        return dataclasses.replace(self, times=entry.reps) if entry.reps else self
 
 
 @dataclass(frozen=True)
-class Sides:
+class Sides(StepBase):
+    KIND: ClassVar[str] = "sides"
     first: str
-    steps: tuple["Step", ...]
+    steps: tuple[Step, ...]
     line: int = 0
+
+    def children(self) -> tuple[Step, ...]:
+        return self.steps
+
+    def map_children(self, f: Callable[[Step], Step]) -> Self:
+        return dataclasses.replace(self, steps=tuple(f(s) for s in self.steps))
 
 
 @dataclass(frozen=True)
-class Rest:
+class Rest(StepBase):
+    KIND: ClassVar[str] = "rest"
     rest_ms: int
     text: Text | None = None
     line: int = 0
 
+    def map_texts(self, f: TextFn) -> Self:
+        return self if self.text is None else dataclasses.replace(self, text=f(self.text))
+
 
 Step = Union[Say, SafetyStep, Hold, Breathe, Repeat, Sides, Rest]
+# Every step kind, in the order the format documents them; script keys come from their KIND.
+STEP_TYPES: tuple[type[StepBase], ...] = (Say, SafetyStep, Hold, Breathe, Repeat, Sides, Rest)
+STEP_KINDS: tuple[str, ...] = tuple(t.KIND for t in STEP_TYPES)
+
+
+def map_steps(steps: tuple[Step, ...], f: Callable[[Step], Step]) -> tuple[Step, ...]:
+    """The step tree rebuilt bottom-up: children first, then f on each step, at any depth."""
+
+    def visit(step: Step) -> Step:
+        return f(step.map_children(visit))
+
+    return tuple(visit(s) for s in steps)
+
+
+def iter_steps(steps: tuple[Step, ...]) -> Iterator[Step]:
+    """Every step of the tree, depth first, parents before their children."""
+    for step in steps:
+        yield step
+        yield from iter_steps(step.children())
 
 
 @dataclass(frozen=True)

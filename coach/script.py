@@ -24,7 +24,6 @@ PHASE_S = (1, 15)
 EXERCISE_KEYS = ("format", "kind", "name", "title", "description", "focus", "equipment", "position",
                  "setup", "setup_s", "contraindications", "breath", "safety", "steps")
 ROUTINE_KEYS = ("format", "kind", "name", "title", "description", "rest_s", "sequence")
-STEP_KINDS = ("say", "safety", "hold", "breathe", "repeat", "sides", "rest")
 
 Script = m.Exercise | m.RoutineScript
 
@@ -156,14 +155,14 @@ def _read_steps(node: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int,
 def _read_step(item: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int):
     line = line_of(item)
     if not isinstance(item, yaml.MappingNode) or not item.value:
-        report.add(line, f"a step must be a mapping with one of: {', '.join(STEP_KINDS)}; e.g. - say: Kneel on your mat.")
+        report.add(line, f"a step must be a mapping with one of: {', '.join(m.STEP_KINDS)}; e.g. - say: Kneel on your mat.")
         return None
     keys = [k.value for k, _ in item.value if isinstance(k, yaml.ScalarNode)]
-    kinds = [k for k in keys if k in STEP_KINDS]
+    kinds = [k for k in keys if k in m.STEP_KINDS]
     if len(kinds) != 1:
         if not kinds:
             first = keys[0] if keys else "?"
-            report.add(line, f"unknown step '{first}'{did_you_mean(first, STEP_KINDS)}; a step is one of: {', '.join(STEP_KINDS)}")
+            report.add(line, f"unknown step '{first}'{did_you_mean(first, m.STEP_KINDS)}; a step is one of: {', '.join(m.STEP_KINDS)}")
         else:
             report.add(line, f"a step has one kind, but this one has {', '.join(kinds)}; split it into separate steps")
         return None
@@ -185,9 +184,9 @@ def _read_step(item: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int):
     if kind == "repeat":
         g = Fields(body, report, ("times", "count", "steps"), "'repeat'")
         times = g.number("times", 1, MAX_REPS, "repetitions", required=True, example="10")
-        count = g.boolean("count", True)
+        counted = g.boolean("count", True)
         steps = _nested_steps(g, report, inhale_ms, exhale_ms, "'repeat'")
-        return m.Repeat(times, count, steps, line) if times and steps else None
+        return m.Repeat(times, counted, steps, line) if times and steps else None
     if kind == "sides":
         g = Fields(body, report, ("first", "steps"), "'sides'")
         first = g.choice("first", SIDES) or "left"

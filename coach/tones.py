@@ -13,8 +13,8 @@ import numpy as np
 
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
 
-# The compiler owns the lengths (it must stay free of audio code); the shapes live here.
-from coach.timeline.compiler import TONE_MS
+# The timeline model owns the lengths (the compiler must stay free of audio code); the shapes live here.
+from coach.timeline.model import TONE_MS
 
 _PEAK_DBFS = {"bell": -20.0, "tick": -26.0, "inhale": -24.0, "exhale": -24.0}
 _FULL_SCALE = 32767

@@ -5,6 +5,9 @@ Kept in one place so the validator, `coach list` filters, screening and the docs
 
 from __future__ import annotations
 
+# How a session can end: the player reports it, the history records it, the view words it.
+ENDINGS: tuple[str, ...] = ("completed", "quit", "safety-stop", "interrupted")
+
 FOCUS_AREAS: tuple[str, ...] = (
     "upper-back",
     "mid-back",

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from coach.player.segments import Step
 from coach.timeline.model import Cue
-
-ENDINGS = ("completed", "quit", "safety-stop", "interrupted")
+from coach.vocab import ENDINGS
 
 
 @dataclass(frozen=True)

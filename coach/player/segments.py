@@ -55,13 +55,9 @@ class Step:
         return self.kind in SPAN_KINDS
 
 
-def is_sounding(cue: Cue) -> bool:
-    return (cue.is_speech and bool(cue.text)) or (cue.kind == "tone" and bool(cue.tone))
-
-
 def sound_segments(timeline: Timeline, merge_gap_ms: int = MERGE_GAP_MS) -> tuple[Segment, ...]:
     """Maximal groups of sounding cues whose sounds overlap or lie less than merge_gap_ms apart."""
-    sounding = sorted((c for c in timeline.cues if is_sounding(c)), key=lambda c: (c.start_ms, c.end_ms))
+    sounding = sorted((c for c in timeline.cues if c.is_audible), key=lambda c: (c.start_ms, c.end_ms))
     groups: list[list[Cue]] = []
     group_end_ms = 0
     for cue in sounding:

@@ -6,14 +6,13 @@ clip cache), so what `coach show` prints and what an export plays come from one 
 
 from __future__ import annotations
 
-import dataclasses
 from bisect import bisect_right
 from typing import Callable
 
 from coach import model as m
 from coach.safety import CLEARED_REMINDER, OPENING_NOTE
 from coach.timeline.fitting import Candidate, fit_span
-from coach.timeline.model import Chapter, Cue, DroppedCue, Timeline
+from coach.timeline.model import TONE_MS, Chapter, Cue, DroppedCue, Timeline
 from coach.timeline.words import spoken_number
 from coach.vocab import SIDES, verbosity_rank
 
@@ -22,8 +21,6 @@ SpokenMs = Callable[[str], int]
 GAP_MS = 400          # pause between instructions spoken one after another
 SWITCH_MS = 3_000     # time to change sides
 INTRO_GAP_MS = 300    # after the opening bell
-# Tone lengths live here (not in the synthesiser) so the compiler needs no audio code.
-TONE_MS = {"bell": 1_200, "tick": 60, "inhale": 250, "exhale": 250}
 
 INHALE = m.Text("Breathe in.", "In.", "brief")
 EXHALE = m.Text("Breathe out.", "Out.", "brief")
@@ -116,28 +113,25 @@ class _Builder:
 
     def steps(self, steps: tuple[m.Step, ...], title: str, later_rep: bool) -> None:
         for step in steps:
-            if isinstance(step, m.Say):
-                text = m.Text(step.text.brief, None, step.text.level) if later_rep and step.text.brief else step.text
-                self.say("instruction", text)
-            elif isinstance(step, m.SafetyStep):
-                self.say("safety", step.text, safety=True)
-            elif isinstance(step, m.Hold):
-                self.hold(step)
-            elif isinstance(step, m.Breathe):
-                self.breathe(step)
-            elif isinstance(step, m.Repeat):
-                self.repeat(step, title)
-            elif isinstance(step, m.Sides):
-                self.sides(step, title, later_rep)
-            elif isinstance(step, m.Rest):
-                self.say("rest", step.text)
-                self.silence("pause", step.rest_ms)
-            else:  # pragma: no cover - the model is closed
-                raise TypeError(f"unknown step {step!r}")
+            handler = _STEP_HANDLERS.get(type(step))
+            if handler is None:  # a new step kind added to the model but not here
+                raise TypeError(f"the compiler has no rule for {type(step).__name__} steps")
+            handler(self, step, title, later_rep)
 
-    def repeat(self, step: m.Repeat, title: str) -> None:
+    def instruction(self, step: m.Say, title: str, later_rep: bool) -> None:
+        text = m.Text(step.text.brief, None, step.text.level) if later_rep and step.text.brief else step.text
+        self.say("instruction", text)
+
+    def safety_step(self, step: m.SafetyStep, title: str, later_rep: bool) -> None:
+        self.say("safety", step.text, safety=True)
+
+    def rest(self, step: m.Rest, title: str, later_rep: bool) -> None:
+        self.say("rest", step.text)
+        self.silence("pause", step.rest_ms)
+
+    def repeat(self, step: m.Repeat, title: str, later_rep: bool = False) -> None:
         for i in range(step.times):
-            if step.count:
+            if step.counted:
                 last = step.times > 1 and i == step.times - 1
                 self.say("count", m.Text("Last one." if last else spoken_number(i + 1), None, "minimal"))
             steps = step.steps
@@ -162,7 +156,7 @@ class _Builder:
 
     # -- spans: holds and paced breathing ------------------------------------------------------
 
-    def hold(self, h: m.Hold) -> None:
+    def hold(self, h: m.Hold, title: str = "", later_rep: bool = False) -> None:
         inhale_ms, exhale_ms = self.pace(h.inhale_ms), self.pace(h.exhale_ms)
         candidates: list[Candidate] = []
         tones: list[tuple[int, str]] = []
@@ -184,7 +178,7 @@ class _Builder:
                 candidates.append(Candidate(at_ms, cue.text.forms(self.options.verbosity), kind, movable=True))
         self.span("hold", span_ms, candidates, tones)
 
-    def breathe(self, b: m.Breathe) -> None:
+    def breathe(self, b: m.Breathe, title: str = "", later_rep: bool = False) -> None:
         inhale_ms, exhale_ms = self.pace(b.inhale_ms), self.pace(b.exhale_ms)
         candidates, tones = self.breath_phases(b.breaths, inhale_ms, exhale_ms, b.inhale, b.exhale)
         self.span("breathe", b.breaths * (inhale_ms + exhale_ms), candidates, tones)
@@ -299,20 +293,19 @@ class _Builder:
         return Timeline(routine.name, routine.title, duration_ms, tuple(cues), chapters, tuple(self.dropped))
 
 
+# How each step kind compiles: (builder, step, exercise title, later repetition). A test checks that
+# every kind in coach.model.STEP_TYPES has an entry.
+_STEP_HANDLERS = {
+    m.Say: _Builder.instruction,
+    m.SafetyStep: _Builder.safety_step,
+    m.Hold: _Builder.hold,
+    m.Breathe: _Builder.breathe,
+    m.Repeat: _Builder.repeat,
+    m.Sides: _Builder.sides,
+    m.Rest: _Builder.rest,
+}
+
+
 def _sided(steps: tuple[m.Step, ...], side: str, other: str) -> tuple[m.Step, ...]:
     """The steps with {side} and {other} filled in, at any depth."""
-
-    def fill(step):
-        if isinstance(step, (m.Say, m.SafetyStep)):
-            return dataclasses.replace(step, text=step.text.with_sides(side, other))
-        if isinstance(step, m.Hold):
-            return dataclasses.replace(step, cues=tuple(dataclasses.replace(c, text=c.text.with_sides(side, other)) for c in step.cues))
-        if isinstance(step, m.Breathe):
-            return dataclasses.replace(step, inhale=step.inhale.with_sides(side, other), exhale=step.exhale.with_sides(side, other))
-        if isinstance(step, (m.Repeat, m.Sides)):
-            return dataclasses.replace(step, steps=tuple(fill(s) for s in step.steps))
-        if isinstance(step, m.Rest) and step.text is not None:
-            return dataclasses.replace(step, text=step.text.with_sides(side, other))
-        return step
-
-    return tuple(fill(s) for s in steps)
+    return m.map_steps(steps, lambda step: step.map_texts(lambda text: text.with_sides(side, other)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Cue kinds. Speech kinds carry text; the others have text == "".
 SPEECH_KINDS = frozenset(
@@ -31,7 +31,10 @@ SILENT_KINDS = frozenset(
         "tone",        # a non-speech sound; `tone` says which
     }
 )
-TONES = frozenset({"bell", "inhale", "exhale", "tick"})
+# Tone name -> length in ms. The compiler times tone cues with these; coach.tones gives each its
+# sound, exactly this long. Here, so the compiler needs no audio code.
+TONE_MS: dict[str, int] = {"bell": 1_200, "tick": 60, "inhale": 250, "exhale": 250}
+TONES = frozenset(TONE_MS)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ class Cue:
     @property
     def is_speech(self) -> bool:
         return self.kind in SPEECH_KINDS
+
+    @property
+    def is_audible(self) -> bool:
+        """Makes a sound: speech with text, or a named tone. What the mixer mixes and the player plays."""
+        return (self.is_speech and bool(self.text)) or (self.kind == "tone" and bool(self.tone))
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,6 @@ class Timeline:
     dropped: tuple[DroppedCue, ...] = ()
     lengths_from: str = "estimate"   # "estimate" or "audio": where the spoken lengths came from
     verbosity: str = "full"
-    meta: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def speech(self) -> tuple[Cue, ...]:
