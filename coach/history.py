@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from coach.errors import CoachError
+from coach.vocab import ENDINGS as OUTCOMES
 
-OUTCOMES = ("completed", "quit", "safety-stop", "interrupted")
+_SETUP_WAIT_S = 10.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -78,16 +80,32 @@ class History:
         self.path = path
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise CoachError(f"cannot open the session history at {self.path} ({exc}); "
-                             f"set --history-db or COACH_HISTORY_DB to a writable file") from None
-        return conn
+        deadline = time.monotonic() + _SETUP_WAIT_S
+        while True:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                try:
+                    conn.execute("PRAGMA busy_timeout=10000")
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.executescript(_SCHEMA)
+                except BaseException:
+                    conn.close()
+                    raise
+                return conn
+            except sqlite3.OperationalError as exc:
+                # Two processes creating the file at once: switching it to WAL can fail with "locked"
+                # without waiting on the busy timeout. Seen under load; retrying is enough.
+                if "locked" in str(exc) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                raise self._unusable(exc) from None
+            except (sqlite3.Error, OSError) as exc:
+                raise self._unusable(exc) from None
+
+    def _unusable(self, exc: Exception) -> CoachError:
+        return CoachError(f"cannot open the session history at {self.path} ({exc}); "
+                          f"set --history-db or COACH_HISTORY_DB to a writable file")
 
     def start(self, routine: str, mode: str) -> int:
         with closing(self._connect()) as conn:

@@ -54,6 +54,17 @@ SPOKEN_DOCTOR = ("See a doctor before you stretch again if pain spreads down a l
                  "weight loss you cannot explain, or swelling.")
 
 
+def too_often_note(done_today: int) -> str:
+    """Spoken and printed when a routine is started again past the daily limit."""
+    from coach.timeline.words import number_word
+
+    if done_today < 100:
+        times = {1: "once", 2: "twice"}.get(done_today, f"{number_word(done_today)} times")
+    else:
+        times = "many times"
+    return f"You have already started this routine {times} today. {TOO_OFTEN_NOTE}"
+
+
 def spoken_exit() -> tuple[str, ...]:
     """Everything a safety stop says, in order."""
     return GUIDED_EXIT + (SPOKEN_DOCTOR,)

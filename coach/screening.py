@@ -1,7 +1,7 @@
 """Contraindication screening: which conditions a routine names, what the user answered, the verdict.
 
 Answers live in a small JSON config file (atomic writes) so a user is asked once per condition, and
-can reset them. The CLI does the asking; this module only decides.
+can reset them. The caller does the asking (through an `ask` function); this module decides.
 """
 
 from __future__ import annotations
@@ -10,13 +10,17 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from coach.atomic import atomic_write
-from coach.errors import CoachError
+from coach.errors import CoachError, UsageError
 from coach.model import Routine
 from coach.vocab import CONDITIONS
 
 DAILY_LIMIT_DEFAULT = 3
+
+# Asks the person which of these conditions they have: (routine, condition ids) -> id -> has it.
+AskFn = Callable[[Routine, tuple[str, ...]], dict[str, bool]]
 
 
 def default_config_path() -> Path:
@@ -92,3 +96,26 @@ def refusal_message(routine: Routine, blocking: tuple[str, ...]) -> str:
     labels = "; ".join(CONDITIONS[c] for c in blocking)
     return (f"'{routine.name}' is not advised with {labels}. If your doctor or physiotherapist has "
             f"approved it, run it again with --cleared; 'coach screening --reset' changes your answers")
+
+
+def screen(routine: Routine, answers: Answers, cleared: bool, assume_none: bool, ask: AskFn | None) -> Answers:
+    """Ask once about the conditions the routine names; refuse when one applies and not `cleared`.
+
+    assume_none: answer "none of these apply" without asking (--yes). ask: None when there is no
+    one to ask (no terminal): then unanswered questions refuse instead of hanging.
+    Returns the answers (they also carry the daily limit). Raises UsageError on a refusal.
+    """
+    verdict = evaluate(routine, answers.values, cleared)
+    if verdict.unanswered:
+        if assume_none:
+            answers.record({c: False for c in verdict.unanswered})
+        elif ask is None:
+            raise UsageError(f"'{routine.name}' first asks about health conditions, and there is no terminal to "
+                             f"answer on; run it in a terminal, or pass --yes if none of these apply to you: "
+                             + "; ".join(CONDITIONS[c] for c in verdict.unanswered))
+        else:
+            answers.record(ask(routine, verdict.unanswered))
+        verdict = evaluate(routine, answers.values, cleared)
+    if verdict.blocking:
+        raise UsageError(refusal_message(routine, verdict.blocking))
+    return answers

@@ -4,7 +4,7 @@
   (ALSA's `file` plugin over the `null` device: it records WHAT was played, not WHEN: the null device
   does not pace real time), and one whose default device cannot be opened.
 - Small sessions to play: a few-seconds timeline with espeak-ng command-line clips, and a stand-in for
-  coach.session.prepare_session so the CLI can be run on it (test code only, never product code).
+  coach.session.prepare.prepare so the CLI can be run on it (test code only, never product code).
 - ScaledClock: real waiting, faster than real time, with actions fired at exact clock times.
 - `python -c "import alsa_capture; alsa_capture.run_cli()"`: the coach CLI with the stand-in, for
   tests that need a real process (real stderr, a terminal, Ctrl-C).
@@ -18,7 +18,6 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -98,19 +97,18 @@ def tiny_timeline(name: str = "tiny") -> Timeline:
                     lengths_from="audio")
 
 
-def fallback_prepare_session(ref, options, voice, cache_dir=None, purpose="play", progress=None):
-    """Stands in for coach.session.prepare_session in tests: the tiny timeline, whatever the ref.
+def fallback_prepare(routine, options, voice, cache_dir=None, mode="play", progress=None):
+    """Stands in for coach.session.prepare.prepare in tests: the tiny timeline, whatever the routine.
     `live` synthesises on every call (a real engine run per cue, like a live session)."""
-    from coach import session
+    from coach.session.prepare import Prepared
 
-    timeline = tiny_timeline(Path(ref).stem)
-    if purpose == "live":
+    timeline = tiny_timeline(routine.name)
+    if mode == "live":
         def clip_for(text: str) -> np.ndarray:
             return espeak_clip.__wrapped__(text)
     else:
         clip_for = espeak_clip
-    routine = SimpleNamespace(name=timeline.name, title=timeline.title)
-    return session.Prepared(routine, timeline, clip_for, clip_ms)
+    return Prepared(routine, timeline, clip_for, clip_ms)
 
 
 # -- a clock for real playback ------------------------------------------------------------------------
@@ -148,11 +146,11 @@ class ScaledClock:
 # -- the CLI in a real process ------------------------------------------------------------------------
 
 def run_cli() -> None:
-    """coach's CLI with fallback_prepare_session. COACH_TEST_STOP_LOG=FILE appends the monotonic time
+    """coach's CLI with fallback_prepare. COACH_TEST_STOP_LOG=FILE appends the monotonic time
     of every PlayObject.stop() to FILE (to measure how fast Ctrl-C silences the sound)."""
-    from coach import session
+    from coach.session import prepare
 
-    session.prepare_session = fallback_prepare_session
+    prepare.prepare = fallback_prepare
     stop_log = os.environ.get("COACH_TEST_STOP_LOG")
     if stop_log:
         import simpleaudio.shiny

@@ -20,12 +20,11 @@ import alsa_capture
 import terminal
 from terminal import read_until
 from alsa_capture import ScaledClock, espeak_clip, read_capture, tiny_timeline, write_capture_config
-from coach import session
+from coach.session import prepare as session_prepare
 from coach.audio_format import ms_to_samples
 from coach.cli import cli
 from coach.mix import mix_to_array
 from coach.player import Player, SimpleaudioOutput, sound_segments
-from coach.player.segments import is_sounding
 from coach.timeline.model import Chapter, Cue, Timeline
 
 TESTS = Path(__file__).parent
@@ -43,7 +42,7 @@ def capture(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch, capture) -> Path:
     """The CLI on the tiny session, with its screening answers and history in tmp_path."""
-    monkeypatch.setattr(session, "prepare_session", alsa_capture.fallback_prepare_session)
+    monkeypatch.setattr(session_prepare, "prepare", alsa_capture.fallback_prepare)
     monkeypatch.setenv("COACH_CONFIG", str(tmp_path / "screening.json"))
     monkeypatch.setenv("COACH_HISTORY_DB", str(tmp_path / "history.sqlite"))
     return capture
@@ -168,7 +167,7 @@ def test_piped_play_prints_plain_captions_and_a_timing_line_per_cue(cli_env, tmp
     assert result.output.splitlines() == [f"0:{c.start_ms / 1000:04.1f}  {c.text}" for c in spoken]
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(e["text"], e["kind"], e["scheduled_ms"]) for e in entries] == \
-        [(c.text, c.kind, c.start_ms) for c in tl.cues if is_sounding(c)]
+        [(c.text, c.kind, c.start_ms) for c in tl.cues if c.is_audible]
     assert all(0 <= e["late_ms"] < 250 for e in entries)
     assert len(read_capture(cli_env)) == sum(ms_to_samples(s.end_ms) - ms_to_samples(s.start_ms)
                                              for s in sound_segments(tl))
@@ -181,7 +180,7 @@ def test_a_live_session_logs_every_cue_started(cli_env, tmp_path):
     assert result.exit_code == 0, result.output
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     tl = tiny_timeline()
-    assert [e["scheduled_ms"] for e in entries] == [c.start_ms for c in tl.cues if is_sounding(c)]
+    assert [e["scheduled_ms"] for e in entries] == [c.start_ms for c in tl.cues if c.is_audible]
     assert all(set(e) >= {"text", "kind", "scheduled_ms", "actual_ms", "late_ms"} for e in entries)
     assert all(0 <= e["late_ms"] < 250 for e in entries)
     assert history_outcomes(tmp_path) == [("live", "completed")]

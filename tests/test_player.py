@@ -32,8 +32,9 @@ from coach.player import (
     sound_segments,
     steps,
 )
-from coach.player.segments import MERGE_GAP_MS, SPAN_KINDS, is_sounding
-from coach.session import compile_ref
+from coach.player.segments import MERGE_GAP_MS, SPAN_KINDS
+from coach.library import resolve
+from coach.session.prepare import estimated_timeline
 from coach.timeline.estimate import estimate_spoken_ms
 from coach.timeline.model import Chapter, Cue, Timeline
 
@@ -114,7 +115,7 @@ def noise_clip(text: str, ms: int = 400) -> np.ndarray:
 
 
 def estimated_clip(text: str) -> np.ndarray:
-    """A clip exactly as long as the compiler's estimate, so it fits a compile_ref timeline."""
+    """A clip exactly as long as the compiler's estimate, so it fits a estimated_timeline timeline."""
     return noise_clip(text, estimate_spoken_ms(text))
 
 
@@ -184,9 +185,9 @@ def test_segments_group_overlapping_and_close_sounds_only():
 
 @pytest.mark.parametrize("name", ["child-pose", "cat-cow", "supine-spinal-twist"])
 def test_segments_of_a_routine_rebuild_the_export_with_silence_between(name):
-    tl = compile_ref(name, CompileOptions())
+    tl = estimated_timeline(resolve(name), CompileOptions())
     segs = sound_segments(tl)
-    sounding = [c for c in tl.cues if is_sounding(c)]
+    sounding = [c for c in tl.cues if c.is_audible]
     assert sum(len(s.cues) for s in segs) == len(sounding)
     for a, b in zip(segs, segs[1:]):
         assert b.start_ms - a.end_ms >= MERGE_GAP_MS - 2   # never two buffers at once
@@ -199,7 +200,7 @@ def test_segments_of_a_routine_rebuild_the_export_with_silence_between(name):
 
 @pytest.mark.parametrize("name", ["child-pose", "cat-cow", "supine-spinal-twist", "morning-back"])
 def test_steps_cover_the_session_and_spans_keep_their_cues(name):
-    tl = compile_ref(name, CompileOptions())
+    tl = estimated_timeline(resolve(name), CompileOptions())
     st_ = steps(tl)
     assert st_[0].start_ms == 0 and st_[-1].end_ms == tl.duration_ms
     assert all(a.end_ms == b.start_ms and a.start_ms < a.end_ms for a, b in zip(st_, st_[1:]))
@@ -223,7 +224,7 @@ def test_each_segment_plays_at_its_absolute_deadline_with_the_exported_samples()
     whole = mix_to_array(tl, noise_clip)
     for (_, pcm, _), seg in zip(output.plays, player.segments):
         assert np.array_equal(pcm, whole[ms_to_samples(seg.start_ms):ms_to_samples(seg.end_ms)])
-    sounding = [c for c in tl.cues if is_sounding(c)]
+    sounding = [c for c in tl.cues if c.is_audible]
     assert [(e["text"], e["kind"], e["scheduled_ms"]) for e in log] == [(c.text, c.kind, c.start_ms) for c in sounding]
     assert all(set(e) >= {"text", "kind", "scheduled_ms", "actual_ms", "late_ms"} for e in log)
     assert all(e["late_ms"] == 0 and e["actual_ms"] == e["scheduled_ms"] for e in log)
@@ -308,7 +309,7 @@ def test_pause_shifts_the_origin_and_resumes_where_it_was():
     assert [t for t, _, _ in output.plays[2:]] == [s.start_ms + paused_ms for s in player.segments[1:]]
     entries = [json.loads(line) for line in log.getvalue().splitlines()]
     assert all(e["late_ms"] == 0 for e in entries)           # paused time is not lateness
-    assert len(entries) == len([c for c in tl.cues if is_sounding(c)])
+    assert len(entries) == len([c for c in tl.cues if c.is_audible])
 
 
 def test_a_pause_mid_sentence_resumes_from_the_start_of_that_sentence():

@@ -25,7 +25,9 @@ from coach.audio_format import ms_to_samples
 from coach.model import CompileOptions
 from coach.player.segments import sound_segments
 from coach.safety import GUIDED_EXIT, spoken_exit
-from coach.session import VoiceChoice, show_timeline
+from coach.library import resolve
+from coach.session import VoiceChoice
+from coach.session.prepare import preview_timeline
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +70,7 @@ def coach(env, *args, **kwargs):
 
 def timeline_of(script: Path, env: dict):
     """The same timeline the CLI plays: measured lengths from the same cache."""
-    return show_timeline(str(script), CompileOptions(verbosity="minimal"), VoiceChoice("espeak"),
+    return preview_timeline(resolve(str(script)), CompileOptions(verbosity="minimal"), VoiceChoice("espeak"),
                          Path(env["COACH_CACHE_DIR"]))
 
 

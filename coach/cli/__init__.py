@@ -9,24 +9,6 @@ from __future__ import annotations
 import click
 
 from coach.errors import CoachError, ScriptError
-from coach.vocab import VERBOSITIES
-
-
-def timing_options(func):
-    """--verbosity and the timing overrides, shared by every command that compiles a routine."""
-    func = click.option("--breath-scale", type=click.FloatRange(0.5, 2.0), default=1.0, show_default=True,
-                        help="Multiply every inhale and exhale: 1.25 breathes more slowly.")(func)
-    func = click.option("--hold-scale", type=click.FloatRange(0.25, 4.0), default=1.0, show_default=True,
-                        help="Multiply every timed hold: 1.5 holds half as long again.")(func)
-    func = click.option("--verbosity", type=click.Choice(VERBOSITIES), default="full", show_default=True,
-                        help="full: every instruction; brief: names, breathing, countdown; minimal: names and countdown.")(func)
-    return func
-
-
-def compile_options(verbosity: str, hold_scale: float, breath_scale: float, cleared: bool = False):
-    from coach.model import CompileOptions
-
-    return CompileOptions(verbosity=verbosity, hold_scale=hold_scale, breath_scale=breath_scale, cleared=cleared)
 
 
 class _Failure(click.ClickException):
@@ -72,5 +54,15 @@ def main() -> None:
     cli(prog_name="coach")
 
 
-# Each module adds its commands to `cli`; imported last so they can import what is above.
-from coach.cli import audio_cmds, library_cmds, safety_cmds, session_cmds  # noqa: E402,F401
+# Every command of coach. Imported last: the modules import click
+# options, not `cli`, so adding a command is a function in a module and one entry here.
+from coach.cli import audio_cmds, library_cmds, safety_cmds, session_cmds  # noqa: E402
+
+COMMANDS: tuple[click.Command, ...] = (
+    library_cmds.list_cmd, library_cmds.show, library_cmds.validate,
+    session_cmds.play, session_cmds.live,
+    audio_cmds.export, audio_cmds.render, audio_cmds.voices, audio_cmds.cache,
+    safety_cmds.safety, safety_cmds.screening, safety_cmds.history,
+)
+for _command in COMMANDS:
+    cli.add_command(_command)

@@ -3,55 +3,20 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 
-from coach.cli import cli, compile_options, timing_options
-from coach.cli.safety_cmds import screen, screening_options
+from coach.cli.options import (
+    cache_dir_option, compile_options, format_option, screening_options, timing_options, voice_choice,
+    voice_options,
+)
+from coach.cli.ui import Stages, screening_asker
+
+VOICES_SHOWN = 60
 
 
-def voice_options(func):
-    """--engine, --voice, --rate and --cache-dir, shared by every command that speaks."""
-    func = click.option("--cache-dir", type=click.Path(path_type=Path), envvar="COACH_CACHE_DIR",
-                        help="Where rendered clips live (default: audio_cache/; env COACH_CACHE_DIR).")(func)
-    func = click.option("--rate", type=click.IntRange(80, 400), help="Speaking rate in words a minute (default 175).")(func)
-    func = click.option("--voice", help="A voice id from 'coach voices', or a Piper .onnx file.")(func)
-    func = click.option("--engine", type=click.Choice(["espeak", "piper"]),
-                        help="Speech engine (default: piper when installed for rendering, espeak for live).")(func)
-    return func
-
-
-def voice_choice(engine, voice, rate):
-    from coach.session import VoiceChoice
-
-    return VoiceChoice(engine, voice, rate)
-
-
-class Bar:
-    """A progress bar on a terminal, nothing when piped: the library reports, the CLI draws."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.bar = None
-        self.shown = sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.shown or total <= 0:
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-
-@cli.command()
+@click.command()
 def voices() -> None:
     """List the speech engines and their voices.
 
@@ -64,13 +29,13 @@ def voices() -> None:
     for engine in list_engines():
         state = "available" if engine.available else f"not available: {engine.reason}"
         click.echo(f"{engine.name} ({state}); default voice: {engine.default_voice or '-'}")
-        for v in engine.voices[:60]:
+        for v in engine.voices[:VOICES_SHOWN]:
             click.echo(f"  {v.id:<28} {v.name}")
-        if len(engine.voices) > 60:
-            click.echo(f"  ... and {len(engine.voices) - 60} more")
+        if len(engine.voices) > VOICES_SHOWN:
+            click.echo(f"  ... and {len(engine.voices) - VOICES_SHOWN} more")
 
 
-@cli.command()
+@click.command()
 @click.argument("routines", nargs=-1)
 @click.option("--all", "render_all", is_flag=True, help="Render every built-in routine and exercise.")
 @timing_options
@@ -85,37 +50,24 @@ def render(routines, render_all, verbosity, hold_scale, breath_scale, engine, vo
       coach render morning-back desk-break
       coach render --all --engine espeak
     """
-    from coach.cache import ClipCache
     from coach.library import builtin_names, resolve
-    from coach.safety import spoken_exit
-    from coach.session import default_cache_dir, measured_timeline
-    from coach.speech import get_voice
+    from coach.session.prepare import render_routines
 
     names = list(routines) + (list(builtin_names()) if render_all else [])
     if not names:
         raise click.UsageError("name at least one routine, or pass --all")
-    choice = voice_choice(engine, voice, rate)
-    speaker = get_voice(choice.engine, choice.voice, choice.rate, "render")
-    cache = ClipCache(cache_dir or default_cache_dir())
-    options = compile_options(verbosity, hold_scale, breath_scale)
-    bar = Bar("Rendering")
-    try:
-        for name in names:
-            measured_timeline(resolve(name), options, speaker, cache, progress=bar, jobs=jobs)
-        # What a safety stop says, so that `play` on a rendered cache starts without rendering.
-        cache.render_many(speaker, spoken_exit(), jobs=jobs)
-    finally:
-        bar.close()
-    cache.record_usage()
-    stats = cache.stats()
-    click.echo(f"Rendered {len(names)} routine(s) with {speaker.spec.engine}: "
-               f"{stats.clips} clips, {stats.bytes / 1e6:.1f} MB in {cache.root}")
+    resolved = [resolve(name) for name in names]
+    with Stages() as stages:
+        summary = render_routines(resolved, compile_options(verbosity, hold_scale, breath_scale),
+                                  voice_choice(engine, voice, rate), cache_dir, jobs, stages.stage("Rendering"))
+    click.echo(f"Rendered {summary.routines} routine(s) with {summary.engine}: "
+               f"{summary.clips} clips, {summary.size_bytes / 1e6:.1f} MB in {summary.cache_root}")
 
 
-@cli.command()
+@click.command()
 @click.argument("routine")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The file to write (.mp3 or .wav).")
-@click.option("--format", "fmt", type=click.Choice(["mp3", "wav"]), help="Default: from the file name.")
+@format_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @timing_options
 @voice_options
@@ -128,31 +80,21 @@ def export(routine, output, fmt, force, verbosity, hold_scale, breath_scale, eng
     Example:
       coach export morning-back -o back.mp3
     """
-    from coach.export import export_timeline
     from coach.library import resolve
-    from coach.session import prepare_session
+    from coach.session.export import export_routine
 
-    screen(resolve(routine), yes, cleared, config_path)
-    options = compile_options(verbosity, hold_scale, breath_scale, cleared)
-    bar = Bar("Rendering")
-    try:
-        prepared = prepare_session(routine, options, voice_choice(engine, voice, rate), cache_dir, "export", bar)
-    finally:
-        bar.close()
-    bar = Bar("Exporting")
-    try:
-        result = export_timeline(prepared.timeline, prepared.clip_for, output, fmt=fmt, force=force,
-                                 tags={"title": prepared.routine.title}, progress=bar)
-    finally:
-        bar.close()
-        prepared.finish()
-    click.echo(f"Wrote {result.path} ({result.duration_ms / 60000:.1f} min, {result.bytes / 1e6:.1f} MB, "
-               f"{len(prepared.timeline.chapters)} chapters) and {result.vtt_path}")
+    with Stages() as stages:
+        result, exported = export_routine(
+            resolve(routine), output, options=compile_options(verbosity, hold_scale, breath_scale, cleared),
+            voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, fmt=fmt, force=force,
+            config_path=config_path, assume_none=yes, ask=screening_asker(),
+            render_progress=stages.stage("Rendering"), export_progress=stages.stage("Exporting"))
+    click.echo(f"Wrote {result.path} ({result.duration_ms / 60000:.1f} min, {result.size_bytes / 1e6:.1f} MB, "
+               f"{len(exported.timeline.chapters)} chapters) and {result.vtt_path}")
 
 
-@cli.group(invoke_without_command=True)
-@click.option("--cache-dir", type=click.Path(path_type=Path), envvar="COACH_CACHE_DIR",
-              help="The cache folder (default: audio_cache/; env COACH_CACHE_DIR).")
+@click.group(invoke_without_command=True)
+@cache_dir_option
 @click.pass_context
 def cache(ctx, cache_dir) -> None:
     """Show the audio cache: clips, size, and this run's hit rate.
@@ -162,13 +104,12 @@ def cache(ctx, cache_dir) -> None:
       coach cache
       coach cache prune
     """
-    from coach.cache import ClipCache
-    from coach.session import default_cache_dir
+    from coach.session.voice import open_cache
 
-    ctx.obj = ClipCache(cache_dir or default_cache_dir())
+    ctx.obj = open_cache(cache_dir)
     if ctx.invoked_subcommand is None:
         stats = ctx.obj.stats()
-        click.echo(f"{ctx.obj.root}: {stats.clips} clips, {stats.bytes / 1e6:.1f} MB")
+        click.echo(f"{ctx.obj.root}: {stats.clips} clips, {stats.size_bytes / 1e6:.1f} MB")
         if stats.hits + stats.misses:
             click.echo(f"hit rate {stats.hits / (stats.hits + stats.misses):.0%} ({stats.hits} hits, {stats.misses} misses)")
 
@@ -185,29 +126,8 @@ def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, 
       coach cache prune --engine espeak
     """
     from coach.library import builtin_names, resolve
-    from coach.safety import spoken_exit
-    from coach.session import texts_to_render
-    from coach.speech import get_voice
-    from coach.timeline.estimate import estimate_spoken_ms
+    from coach.session.prepare import prune_unused
 
-    speaker = get_voice(engine, voice, rate, "render")
-    options = compile_options(verbosity, hold_scale, breath_scale)
-    keep = set()
-    for name in builtin_names():
-        routine = resolve(name)
-        # Estimated lengths ask for every form the compiler might choose; measured ones only add the
-        # few texts that depend on them (the minutes in the introduction), so ask both ways.
-        texts = texts_to_render(routine, options, estimate_spoken_ms)
-        texts |= texts_to_render(routine, options, lambda t: _cached_or_estimated_ms(clip_cache, speaker, t))
-        keep |= {clip_cache.key(speaker, t) for t in texts}
-    keep |= {clip_cache.key(speaker, t) for t in spoken_exit()}   # every play may need them
-    removed = clip_cache.prune(keep, identity=speaker.cache_identity())
+    removed = prune_unused([resolve(name) for name in builtin_names()], compile_options(verbosity, hold_scale, breath_scale),
+                           voice_choice(engine, voice, rate), clip_cache)
     click.echo(f"Removed {removed} clip(s) no routine uses; {clip_cache.stats().clips} kept.")
-
-
-def _cached_or_estimated_ms(clip_cache, speaker, text: str) -> int:
-    from coach.timeline.estimate import estimate_spoken_ms
-
-    if clip_cache.get(speaker, text) is None:
-        return estimate_spoken_ms(text)
-    return clip_cache.spoken_ms(speaker, text)

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import click
 
-from coach.cli import cli, compile_options, timing_options
-from coach.cli.audio_cmds import voice_choice, voice_options
+from coach.cli.options import compile_options, timing_options, voice_choice, voice_options
 from coach.vocab import EQUIPMENT, FOCUS_AREAS
 
 SESSION_LIMIT_MS = 2 * 60 * 60 * 1000
 
 
-@cli.command("list")
+@click.command("list")
 @click.option("--focus", type=click.Choice(FOCUS_AREAS), help="Only routines that work this area.")
 @click.option("--equipment", type=click.Choice(EQUIPMENT),
               help="Only routines that use this equipment ('none': routines that need nothing).")
@@ -45,7 +44,7 @@ def list_cmd(focus: str | None, equipment: str | None, as_json: bool) -> None:
                f"{routines} routine{'' if routines == 1 else 's'}")
 
 
-@cli.command()
+@click.command()
 @click.argument("routine")
 @timing_options
 @voice_options
@@ -62,18 +61,19 @@ def show(routine: str, verbosity: str, hold_scale: float, breath_scale: float, e
     Example:
       coach show child-pose --verbosity brief
     """
+    from coach.library import resolve
     from coach.render_text import format_timeline
-    from coach.session import show_timeline
+    from coach.session.prepare import preview_timeline
 
-    timeline = show_timeline(routine, compile_options(verbosity, hold_scale, breath_scale),
-                             voice_choice(engine, voice, rate), cache_dir)
+    timeline = preview_timeline(resolve(routine), compile_options(verbosity, hold_scale, breath_scale),
+                                voice_choice(engine, voice, rate), cache_dir)
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2))
     else:
         click.echo(format_timeline(timeline))
 
 
-@cli.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Check scripts and report every problem as FILE:LINE: what is wrong; how to fix it.

@@ -1,0 +1,91 @@
+"""Option groups shared by commands, each defined once (as sqlite-utils shares option decorators).
+
+Choices and ranges come from the library's own tables: engines from coach.speech, formats from
+coach.export, rates from coach.speech.base, vocabularies from coach.vocab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from coach.export import FORMATS
+from coach.speech import ENGINES
+from coach.speech.base import DEFAULT_RATE_WPM, MAX_RATE_WPM, MIN_RATE_WPM
+from coach.vocab import VERBOSITIES
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _group(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """Several click options as one decorator, listed in --help in the order given."""
+    def apply(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
+timing_options = _group(
+    click.option("--verbosity", type=click.Choice(VERBOSITIES), default="full", show_default=True,
+                 help="full: every instruction; brief: names, breathing, countdown; minimal: names and countdown."),
+    click.option("--hold-scale", type=click.FloatRange(0.25, 4.0), default=1.0, show_default=True,
+                 help="Multiply every timed hold: 1.5 holds half as long again."),
+    click.option("--breath-scale", type=click.FloatRange(0.5, 2.0), default=1.0, show_default=True,
+                 help="Multiply every inhale and exhale: 1.25 breathes more slowly."),
+)
+
+cache_dir_option = click.option(
+    "--cache-dir", type=click.Path(path_type=Path), envvar="COACH_CACHE_DIR",
+    help="Where rendered clips live (default: audio_cache/; env COACH_CACHE_DIR).")
+
+voice_options = _group(
+    click.option("--engine", type=click.Choice(ENGINES),
+                 help="Speech engine (default: piper when installed for rendering, espeak for live)."),
+    click.option("--voice", help="A voice id from 'coach voices', or a Piper .onnx file."),
+    click.option("--rate", type=click.IntRange(MIN_RATE_WPM, MAX_RATE_WPM),
+                 help=f"Speaking rate in words a minute (default {DEFAULT_RATE_WPM})."),
+    cache_dir_option,
+)
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), envvar="COACH_CONFIG",
+    help="Screening answers file (default: your user config folder; env COACH_CONFIG).")
+
+history_option = click.option(
+    "--history-db", type=click.Path(path_type=Path), envvar="COACH_HISTORY_DB",
+    help="Session history database (default: your user data folder; env COACH_HISTORY_DB).")
+
+screening_options = _group(
+    config_option,
+    click.option("--yes", "-y", is_flag=True,
+                 help="Answer 'none of these apply to me' to the screening questions (for scripts)."),
+    click.option("--cleared", is_flag=True,
+                 help="Your doctor or therapist approved this routine despite a condition it names."),
+)
+
+playback_options = _group(
+    click.option("--volume", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True,
+                 help="Loudness, 0.0-1.0 (scales the audio; the device volume is untouched)."),
+    click.option("--timing-log", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write one JSON line per cue: text, kind, scheduled_ms, actual_ms, late_ms."),
+)
+
+format_option = click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)),
+                             help="Default: from the file name.")
+
+
+def compile_options(verbosity: str, hold_scale: float, breath_scale: float, cleared: bool = False):
+    from coach.model import CompileOptions
+
+    return CompileOptions(verbosity=verbosity, hold_scale=hold_scale, breath_scale=breath_scale, cleared=cleared)
+
+
+def voice_choice(engine: str | None, voice: str | None, rate: int | None):
+    from coach.session import VoiceChoice
+
+    return VoiceChoice(engine, voice, rate)

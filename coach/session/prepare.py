@@ -1,0 +1,184 @@
+"""What a session plays: spoken lengths, rendering into the cache, and the timeline built on them.
+
+Where lengths come from: measured from the audio cache when every clip is there (then `show`,
+`export` and `play` agree to the millisecond), estimated from the text otherwise. `play` and
+`export` render what is missing first, so they always run on measured lengths; `live` renders
+nothing ahead and plans on a deliberately generous estimate instead (coach.session.live).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from coach import model as m
+from coach.progress import ProgressFn
+from coach.safety import spoken_exit
+from coach.session.voice import VoiceChoice, open_cache
+from coach.timeline.compiler import compile_sentences, compile_timeline
+from coach.timeline.estimate import estimate_spoken_ms
+from coach.timeline.model import Timeline
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from coach.cache import ClipCache
+    from coach.speech import Voice
+
+Mode = Literal["play", "live", "export"]
+SpokenMs = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    routine: m.Routine
+    timeline: Timeline
+    clip_for: Callable[[str], np.ndarray]   # text -> int16 PCM at SAMPLE_RATE
+    planned_ms: SpokenMs                    # the spoken lengths the timeline was planned with
+    cache: ClipCache | None = None          # the cache behind clip_for (None for live)
+
+    def exit_timeline(self) -> Timeline:
+        """What a safety stop says: the guided exit and the signs that mean seeing a doctor."""
+        return compile_sentences("safety-stop", "Safety stop", spoken_exit(), self.planned_ms)
+
+    def finish(self) -> None:
+        """Record the cache's hits and misses for `coach cache`; call when the session is over."""
+        if self.cache is not None:
+            self.cache.record_usage()
+
+
+def estimated_timeline(routine: m.Routine, options: m.CompileOptions) -> Timeline:
+    """The timeline with lengths estimated from the text: no audio, no engine."""
+    return compile_timeline(routine, estimate_spoken_ms, options, lengths_from="estimate")
+
+
+def preview_timeline(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice,
+                     cache_dir: Path | None) -> Timeline:
+    """For `show`: measured lengths when the cache holds every clip for this voice, else the estimate.
+    Never renders, and never fails for want of an engine: showing needs no audio."""
+    from coach.errors import EngineError
+
+    try:
+        voice = choice.get("render")
+    except EngineError:
+        return estimated_timeline(routine, options)
+    return cached_lengths_timeline(routine, options, voice, open_cache(cache_dir))
+
+
+def texts_to_render(routine: m.Routine, options: m.CompileOptions, spoken_ms: SpokenMs) -> set[str]:
+    """Every text the compiler asks about (all forms it might choose), for pre-rendering."""
+    asked: set[str] = set()
+
+    def recording(text: str) -> int:
+        asked.add(text)
+        return spoken_ms(text)
+
+    compile_timeline(routine, recording, options)
+    return asked
+
+
+def measured_timeline(routine: m.Routine, options: m.CompileOptions, voice: Voice, cache: ClipCache,
+                      progress: ProgressFn | None = None, jobs: int = 2) -> Timeline:
+    """Render every clip the routine needs into the cache, then compile on the real lengths.
+
+    The texts depend a little on lengths (the introduction says the minutes; a cue that no longer
+    fits falls back to its brief form), so this repeats until nothing new is asked for."""
+    known: set[str] = set()
+    pending = texts_to_render(routine, options, estimate_spoken_ms)
+    while pending - known:
+        cache.render_many(voice, sorted(pending - known), jobs=jobs, progress=progress)
+        known |= pending
+        pending = texts_to_render(routine, options, lambda t: cache.clip_ms(voice, t))
+    return compile_timeline(routine, lambda t: cache.clip_ms(voice, t), options, lengths_from="audio")
+
+
+def cached_lengths_timeline(routine: m.Routine, options: m.CompileOptions, voice: Voice,
+                            cache: ClipCache) -> Timeline:
+    """Measured lengths if every needed clip is already cached; otherwise the estimate (for `show`)."""
+    needed = texts_to_render(routine, options, estimate_spoken_ms)
+    if all(cache.has(voice, t) for t in needed):
+        try:
+            return compile_timeline(routine, lambda t: _cached_ms(cache, voice, t), options, lengths_from="audio")
+        except _NotCached:
+            pass
+    return estimated_timeline(routine, options)
+
+
+class _NotCached(Exception):
+    pass
+
+
+def _cached_ms(cache: ClipCache, voice: Voice, text: str) -> int:
+    if not cache.has(voice, text):
+        raise _NotCached(text)
+    return cache.clip_ms(voice, text)
+
+
+def prerender_exit(cache: ClipCache, voice: Voice, jobs: int = 2) -> None:
+    """Render what a safety stop says, so that a stop speaks at once instead of waiting for a render."""
+    cache.render_many(voice, spoken_exit(), jobs=jobs)
+
+
+def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, cache_dir: Path | None,
+            mode: Mode = "play", progress: ProgressFn | None = None) -> Prepared:
+    """What a session plays. "play" and "export" render into the cache and plan on measured lengths;
+    "live" uses no cache and renders nothing ahead: each clip is synthesized when the player asks."""
+    from coach.session.live import fitting_clips, live_slot_ms
+
+    voice = choice.get("live" if mode == "live" else "render")
+    if mode == "live":
+        slot_ms = live_slot_ms(choice.rate)
+        timeline = compile_timeline(routine, slot_ms, options, lengths_from="estimate")
+        return Prepared(routine, timeline, fitting_clips(voice, slot_ms), slot_ms)
+    cache = open_cache(cache_dir)
+    timeline = measured_timeline(routine, options, voice, cache, progress)
+    if mode == "play":
+        prerender_exit(cache, voice)
+    return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text),
+                    lambda text: cache.clip_ms(voice, text), cache)
+
+
+@dataclass(frozen=True)
+class RenderSummary:
+    engine: str
+    routines: int
+    clips: int
+    size_bytes: int
+    cache_root: Path
+
+
+def render_routines(routines: Iterable[m.Routine], options: m.CompileOptions, choice: VoiceChoice,
+                    cache_dir: Path | None, jobs: int, progress: ProgressFn | None = None) -> RenderSummary:
+    """`coach render`: every clip of these routines, and what a safety stop says, into the cache."""
+    voice = choice.get("render")
+    cache = open_cache(cache_dir)
+    count = 0
+    for routine in routines:
+        measured_timeline(routine, options, voice, cache, progress=progress, jobs=jobs)
+        count += 1
+    prerender_exit(cache, voice, jobs=jobs)
+    cache.record_usage()
+    stats = cache.stats()
+    return RenderSummary(voice.spec.engine, count, stats.clips, stats.size_bytes, cache.root)
+
+
+def prune_unused(routines: Iterable[m.Routine], options: m.CompileOptions, choice: VoiceChoice,
+                 cache: ClipCache) -> int:
+    """`coach cache prune`: remove this voice's clips that none of `routines` (nor a safety stop) uses.
+    Returns how many clips were removed."""
+    voice = choice.get("render")
+
+    def cached_or_estimated_ms(text: str) -> int:
+        return cache.clip_ms(voice, text) if cache.has(voice, text) else estimate_spoken_ms(text)
+
+    keep: set[str] = set()
+    for routine in routines:
+        # Estimated lengths ask for every form the compiler might choose; measured ones only add the
+        # few texts that depend on them (the minutes in the introduction), so ask both ways.
+        texts = texts_to_render(routine, options, estimate_spoken_ms)
+        texts |= texts_to_render(routine, options, cached_or_estimated_ms)
+        keep |= {cache.key(voice, t) for t in texts}
+    keep |= {cache.key(voice, t) for t in spoken_exit()}   # every play may need them
+    return cache.prune(keep, identity=voice.cache_identity())

@@ -1,0 +1,156 @@
+"""A play or live session from start to finish: the one call `coach play` and `coach live` make.
+
+Order matters to the person on the floor: the audio device is checked first (no questions for a
+machine that cannot play), then the screening, then the daily-limit note, then rendering, then the
+session itself; after a safety stop (s) or Ctrl-C the sound stops at once and the guided exit is
+spoken. History records how it ended. The library never prints: what the person sees goes through
+SessionHooks, which the CLI fills in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TextIO
+
+from coach import model as m
+from coach.errors import OutputFileError
+from coach.progress import ProgressFn
+from coach.screening import AskFn
+from coach.session import prepare as preparing
+from coach.session.voice import VoiceChoice
+
+if TYPE_CHECKING:
+    from coach.player import Output
+
+SessionMode = Literal["play", "live"]
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    routine: m.Routine
+    mode: SessionMode
+    options: m.CompileOptions = m.CompileOptions()
+    voice: VoiceChoice = VoiceChoice()
+    cache_dir: Path | None = None
+    volume: float = 1.0
+    timing_log: Path | None = None       # one JSON line per cue
+    history_db: Path | None = None
+    config_path: Path | None = None      # the screening answers
+    assume_none: bool = False            # answer "none apply" to the screening (--yes)
+    export_hint: str = ""                # what to suggest when there is no audio device
+
+
+def _ignore(_text: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class SessionHooks:
+    """How a session reaches the person. Every field has a quiet default."""
+
+    ask: AskFn | None = None                    # screening questions; None: nobody to ask (no terminal)
+    notice: Callable[[str], None] = _ignore     # a warning worth a line of its own (the daily limit)
+    progress: ProgressFn | None = None          # rendering before the session starts
+    screen: TextIO | None = None                # where captions and the status line go
+    interactive: bool = False                   # a terminal: status line redrawn in place, keys read
+    keys: TextIO | None = field(default=None)   # where keys are read (None: standard input)
+
+
+def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
+                output: Output | None = None) -> str:
+    """Run the session; returns how it ended (coach.vocab.ENDINGS). Ctrl-C (or SIGTERM) ends it as
+    "interrupted", and then KeyboardInterrupt is raised once the history is written."""
+    from coach.history import History, default_history_path
+    from coach.safety import too_often_note
+    from coach.screening import Answers, default_config_path, screen
+
+    if output is None:
+        from coach.player import SimpleaudioOutput
+
+        output = SimpleaudioOutput(volume=request.volume, export_hint=request.export_hint)
+        output.open()
+    routine, options = request.routine, request.options
+    answers = screen(routine, Answers(request.config_path or default_config_path()), options.cleared,
+                     request.assume_none, hooks.ask)
+    history = History(request.history_db or default_history_path())
+    done_today = history.starts_today(routine.name)
+    if done_today >= answers.daily_limit:
+        warning = too_often_note(done_today)
+        hooks.notice(warning)
+        options = dataclasses.replace(options, notes=options.notes + (warning,))
+    prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode,
+                                 hooks.progress if request.mode == "play" else None)
+    ended = "interrupted"
+    with _timing_log(request.timing_log) as log:
+        session_id = history.start(prepared.routine.name, request.mode)
+        try:
+            with _sigterm_as_interrupt():
+                ended = _play(prepared, output, log, hooks)
+        finally:
+            history.end(session_id, ended)
+            prepared.finish()
+    if ended == "interrupted":
+        raise KeyboardInterrupt
+    return ended
+
+
+def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks) -> str:
+    """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
+    coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit."""
+    from coach.player import KeyReader, Player, make_view
+
+    screen = hooks.screen or io.StringIO()
+    view = make_view(screen, interactive=hooks.interactive)
+    try:
+        player = Player(prepared.timeline, prepared.clip_for, output, on_event=view, timing_log=log)
+        with KeyReader(player.command, hooks.keys):
+            ended = player.run().ended
+    finally:
+        view.close()
+    if ended in ("safety-stop", "interrupted"):
+        screen.write(("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.") + "\n")
+        screen.flush()
+        exit_view = make_view(screen, interactive=False)
+        try:
+            exit_player = Player(prepared.exit_timeline(), prepared.clip_for, output, on_event=exit_view)
+            with KeyReader(exit_player.command, hooks.keys):
+                exit_player.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            exit_view.close()
+    return ended
+
+
+@contextmanager
+def _timing_log(path: Path | None) -> Iterator[TextIO | None]:
+    if path is None:
+        yield None
+        return
+    try:
+        log = open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise OutputFileError(f"cannot write the timing log {path}: {exc.strerror}; "
+                              f"choose a writable file for --timing-log") from None
+    with log:
+        yield log
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A polite kill (SIGTERM) ends the session like Ctrl-C: sound stopped, terminal restored, history updated."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
