@@ -76,13 +76,18 @@ class Fields:
     def raw(self, key: str) -> yaml.Node | None:
         return self.nodes.get(key)
 
-    def text(self, key: str, required: bool = False, example: str = "...") -> str | None:
+    def _present(self, key: str, required: bool, example: str) -> yaml.Node | None:
+        """The key's node; a missing key is reported when required."""
         node = self.nodes.get(key)
+        if node is None and required:
+            self._missing(key, example)
+        return node
+
+    def text(self, key: str, required: bool = False, example: str = "...") -> str | None:
+        node = self._present(key, required, example)
         if node is None:
-            if required:
-                self._missing(key, example)
             return None
-        value = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
+        value = _scalar(node)
         if not isinstance(value, str):
             self.report.add(line_of(node), f"'{key}' must be text, not {_kind(node)}; e.g. {key}: {example}")
             return None
@@ -97,12 +102,10 @@ class Fields:
 
     def number(self, key: str, low: float, high: float, unit: str, required: bool = False,
                integer: bool = True, example: str = "30") -> float | int | None:
-        node = self.nodes.get(key)
+        node = self._present(key, required, example)
         if node is None:
-            if required:
-                self._missing(key, example)
             return None
-        value = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
+        value = _scalar(node)
         ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
         if isinstance(value, bool) or not ok_type:
             kind = "a whole number" if integer else "a number"
@@ -116,10 +119,8 @@ class Fields:
 
     def boolean(self, key: str, default: bool) -> bool:
         node = self.nodes.get(key)
-        if node is None:
-            return default
-        value = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
-        if not isinstance(value, bool):
+        value = default if node is None else _scalar(node)
+        if node is not None and not isinstance(value, bool):
             self.report.add(line_of(node), f"'{key}' must be true or false")
             return default
         return value
@@ -138,10 +139,8 @@ class Fields:
     def word_list(self, key: str, choices: Iterable[str], required: bool = False,
                   allow_empty: bool = False) -> tuple[str, ...] | None:
         choices = tuple(choices)
-        node = self.nodes.get(key)
+        node = self._present(key, required, f"[{choices[0]}]")
         if node is None:
-            if required:
-                self._missing(key, f"[{choices[0]}]")
             return None
         items = node.value if isinstance(node, yaml.SequenceNode) else [node] if isinstance(node, yaml.ScalarNode) else None
         if items is None:
@@ -168,7 +167,7 @@ def _kind(node: yaml.Node) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    value = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
+    value = _scalar(node)
     if value is None:
         return "empty"
     if isinstance(value, bool):
@@ -180,3 +179,8 @@ def _kind(node: yaml.Node) -> str:
 
 def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _scalar(node: yaml.Node) -> object:
+    """A plain value (str, int, float, bool, None), or None for a list or mapping."""
+    return scalar_value(node) if isinstance(node, yaml.ScalarNode) else None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from coach.cli.ui import echo_rows
 from coach.cli.options import compile_options, timing_options, voice_choice, voice_options
 from coach.vocab import EQUIPMENT, FOCUS_AREAS
 
@@ -28,16 +29,13 @@ def list_cmd(focus: str | None, equipment: str | None, as_json: bool) -> None:
     from coach.catalog import catalog
 
     rows = catalog(focus=focus, equipment=equipment)
-    if as_json:
-        click.echo(json.dumps([row.to_json() for row in rows], indent=2))
+    name_w = max((len(r.name) for r in rows), default=4)
+    echo_rows(rows, as_json, "No routine matches those filters.",
+              f"{'NAME':<{name_w}}  {'KIND':<8}  {'MIN':>4}  {'FOCUS':<30}  EQUIPMENT",
+              lambda r: f"{r.name:<{name_w}}  {r.kind:<8}  {r.duration_ms / 60000:>4.1f}  {_fit(r.focus, 30):<30}  "
+                        f"{', '.join(r.equipment)}")
+    if as_json or not rows:
         return
-    if not rows:
-        click.echo("No routine matches those filters.")
-        return
-    name_w = max(len(r.name) for r in rows)
-    click.echo(f"{'NAME':<{name_w}}  {'KIND':<8}  {'MIN':>4}  {'FOCUS':<30}  EQUIPMENT")
-    for r in rows:
-        click.echo(f"{r.name:<{name_w}}  {r.kind:<8}  {r.duration_ms / 60000:>4.1f}  {_fit(r.focus, 30):<30}  {', '.join(r.equipment)}")
     exercises = sum(r.kind == "exercise" for r in rows)
     routines = len(rows) - exercises
     click.echo(f"{len(rows)} shown: {exercises} exercise{'' if exercises == 1 else 's'}, "

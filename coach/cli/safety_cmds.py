@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from coach.cli.options import config_option, history_option
+from coach.cli.ui import echo_rows
 from coach.vocab import CONDITIONS
 
 
@@ -63,12 +63,6 @@ def history(history_db: Path | None, as_json: bool, limit: int) -> None:
     from coach.history import History, default_history_path
 
     rows = History(history_db or default_history_path()).rows(limit)
-    if as_json:
-        click.echo(json.dumps([r.to_json() for r in rows], indent=2))
-        return
-    if not rows:
-        click.echo("No sessions yet.")
-        return
-    click.echo(f"{'#':>4}  {'ROUTINE':<30}  {'MODE':<6}  {'STARTED':<25}  {'ENDED':<25}  OUTCOME")
-    for r in rows:
-        click.echo(f"{r.id:>4}  {r.routine:<30}  {r.mode:<6}  {r.started_at:<25}  {r.ended_at or '-':<25}  {r.outcome}")
+    echo_rows(rows, as_json, "No sessions yet.",
+              f"{'#':>4}  {'ROUTINE':<30}  {'MODE':<6}  {'STARTED':<25}  {'ENDED':<25}  OUTCOME",
+              lambda r: f"{r.id:>4}  {r.routine:<30}  {r.mode:<6}  {r.started_at:<25}  {r.ended_at or '-':<25}  {r.outcome}")

@@ -67,3 +67,17 @@ def _ask(routine, conditions: tuple[str, ...]) -> dict[str, bool]:
 
 def warn(text: str) -> None:
     click.echo(f"coach: {text}", err=True)
+
+
+def echo_rows(rows, as_json: bool, empty: str, header: str, line) -> None:
+    """A listing: JSON (each row's to_json()), or `empty` when there are none, or a header and line(row)s."""
+    if as_json:
+        import json
+
+        click.echo(json.dumps([row.to_json() for row in rows], indent=2))
+    elif not rows:
+        click.echo(empty)
+    else:
+        click.echo(header)
+        for row in rows:
+            click.echo(line(row))

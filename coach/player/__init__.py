@@ -25,12 +25,12 @@ from coach.player.events import (
     StepChanged,
 )
 from coach.player.scheduler import COMMANDS, Player
-from coach.player.segments import Segment, Step, sound_segments, steps
+from coach.player.segments import Segment, PlayerStep, sound_segments, steps
 from coach.player.view import PlainView, TerminalView, make_view
 
 __all__ = [
     "COMMANDS", "ENDINGS", "KEY_HELP", "Caption", "Clock", "Ended", "Event", "KeyReader", "MonotonicClock",
     "Output", "Paused", "PlainView", "PlayHandle", "Player", "Progress", "Resumed", "Segment", "SessionResult",
-    "SimpleaudioOutput", "Started", "Step", "StepChanged", "TerminalView", "command_for_key", "make_view",
+    "SimpleaudioOutput", "Started", "PlayerStep", "StepChanged", "TerminalView", "command_for_key", "make_view",
     "scale_pcm", "sound_segments", "steps",
 ]

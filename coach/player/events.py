@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from coach.player.segments import Step
+from coach.player.segments import PlayerStep
 from coach.timeline.model import Cue
 from coach.vocab import ENDINGS
 
@@ -14,13 +14,13 @@ from coach.vocab import ENDINGS
 class Started:
     title: str
     duration_ms: int
-    steps: tuple[Step, ...]
+    steps: tuple[PlayerStep, ...]
 
 
 @dataclass(frozen=True)
 class StepChanged:
-    step: Step
-    next_step: Step | None
+    step: PlayerStep
+    next_step: PlayerStep | None
     position_ms: float
 
 
@@ -34,8 +34,8 @@ class Caption:
 class Progress:
     position_ms: float
     duration_ms: int
-    step: Step
-    next_step: Step | None
+    step: PlayerStep
+    next_step: PlayerStep | None
 
 
 @dataclass(frozen=True)

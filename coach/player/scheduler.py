@@ -25,7 +25,7 @@ from coach.player.events import (Caption, Ended, Event, EventCallback, Paused, P
                                  SessionResult, Started, StepChanged)
 from coach.player.render_ahead import RenderAhead
 from coach.player.output import Output, PlayHandle
-from coach.player.segments import Segment, Step, index_at, segment_playing_at, sound_segments, speech_cue_at, steps
+from coach.player.segments import Segment, PlayerStep, index_at, segment_playing_at, sound_segments, speech_cue_at, steps
 from coach.timeline.model import Cue, Timeline
 
 RENDER_AHEAD_MS = 10_000     # how far ahead of its deadline a segment is mixed (and, live, synthesised)
@@ -45,7 +45,7 @@ _ENDING_COMMANDS = {"quit": "quit", "safety-stop": "safety-stop", "interrupt": "
 class _Moment:
     at_ms: int
     order: int                   # at the same time: sound first, then step, caption, progress, end
-    what: Segment | Step | Cue | None
+    what: Segment | PlayerStep | Cue | None
 
 
 @dataclass
@@ -178,7 +178,7 @@ class Player:
             self._render.focus(moment.at_ms)
         if moment.order == _SOUND and isinstance(what, Segment):
             return self._play(what, what.start_ms)
-        if moment.order == _STEP and isinstance(what, Step):
+        if moment.order == _STEP and isinstance(what, PlayerStep):
             self._enter_step(what.index)
         elif moment.order == _CUE and isinstance(what, Cue):
             self._cue_started(what)
@@ -343,7 +343,7 @@ class Player:
             playing.handle.stop()
             playing.stopped = True
 
-    def _step_after(self, index: int) -> Step | None:
+    def _step_after(self, index: int) -> PlayerStep | None:
         return self.steps[index + 1] if index + 1 < len(self.steps) else None
 
     def _emit(self, event: Event) -> None:
@@ -358,7 +358,7 @@ class Player:
 _SOUND, _STEP, _CUE, _PROGRESS, _END = range(5)
 
 
-def _moments(timeline: Timeline, segments: tuple[Segment, ...], steps_: tuple[Step, ...]) -> list[_Moment]:
+def _moments(timeline: Timeline, segments: tuple[Segment, ...], steps_: tuple[PlayerStep, ...]) -> list[_Moment]:
     moments = [_Moment(s.start_ms, _SOUND, s) for s in segments]
     moments += [_Moment(s.start_ms, _STEP, s) for s in steps_]
     moments += [_Moment(c.start_ms, _CUE, c) for s in segments for c in s.cues]

@@ -41,7 +41,9 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class Step:
+class PlayerStep:
+    """One place the n and p keys move between: a top-level event and the time until the next one."""
+
     index: int
     start_ms: int
     end_ms: int
@@ -78,7 +80,7 @@ def sound_segments(timeline: Timeline, merge_gap_ms: int = MERGE_GAP_MS) -> tupl
     )
 
 
-def steps(timeline: Timeline) -> tuple[Step, ...]:
+def steps(timeline: Timeline) -> tuple[PlayerStep, ...]:
     """The top-level events: spans, and sounding speech not inside a span. Each step lasts until the
     next one starts; the first starts at 0 (the opening bell belongs to it) and the last ends with the
     session. Cues inside a span (breath cues, countdown, hold cues) belong to the span's step."""
@@ -94,15 +96,15 @@ def steps(timeline: Timeline) -> tuple[Step, ...]:
         if not inside and not (openers and openers[-1].start_ms == cue.start_ms):
             openers.append(cue)
     if not openers:
-        return (Step(0, 0, timeline.duration_ms, "session", timeline.title, _chapter_at(timeline, 0)),)
+        return (PlayerStep(0, 0, timeline.duration_ms, "session", timeline.title, _chapter_at(timeline, 0)),)
     starts = [0] + [c.start_ms for c in openers[1:]] + [timeline.duration_ms]
     return tuple(
-        Step(i, starts[i], starts[i + 1], cue.kind, _label(cue), cue.chapter or _chapter_at(timeline, cue.start_ms))
+        PlayerStep(i, starts[i], starts[i + 1], cue.kind, _label(cue), cue.chapter or _chapter_at(timeline, cue.start_ms))
         for i, cue in enumerate(openers)
     )
 
 
-def index_at(items: tuple[Segment, ...] | tuple[Step, ...], position_ms: float) -> int:
+def index_at(items: tuple[Segment, ...] | tuple[PlayerStep, ...], position_ms: float) -> int:
     """Index of the last item starting at or before position_ms (-1 if none)."""
     return bisect_right([it.start_ms for it in items], position_ms) - 1
 

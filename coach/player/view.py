@@ -12,18 +12,8 @@ import shutil
 from typing import TextIO
 
 from coach.player.keys import KEY_HELP
-from coach.player.events import (
-    Caption,
-    Ended,
-    Event,
-    Paused,
-    Progress,
-    Resumed,
-    SessionResult,
-    Started,
-    StepChanged,
-)
-from coach.player.segments import Step
+from coach.player.events import Caption, Ended, Event, Paused, Progress, Resumed, SessionResult, Started, StepChanged
+from coach.player.segments import PlayerStep
 from coach.render_text import clock
 
 _CLEAR_LINE = "\r\x1b[K"
@@ -64,8 +54,8 @@ class TerminalView:
         self._show_keys = show_keys
         self._duration_ms = 0
         self._position_ms = 0.0
-        self._step: Step | None = None
-        self._next: Step | None = None
+        self._step: PlayerStep | None = None
+        self._next: PlayerStep | None = None
         self._paused = False
         self._status_shown = False
 
