@@ -99,8 +99,10 @@ def export_timeline(
                     )
                 )
                 write_mp3(chunks, audio_file, bitrate_kbps=bitrate_kbps, quality=DEFAULT_QUALITY)
-            else:
+            elif fmt == "wav":
                 write_stream(chunks, audio_file, total_samples)
+            else:  # a name in FORMATS that has no writer here yet
+                raise ValueError(f"no writer for the format {fmt!r}")
     except OSError as exc:
         raise _output_error(exc, out_path) from exc
     return ExportResult(
