@@ -20,6 +20,7 @@ from coach.errors import EngineError
 from coach.mix import mix_range, mix_to_array
 from coach.model import CompileOptions
 from coach.player import (
+    Waiting,
     Caption,
     KeyReader,
     PlainView,
@@ -231,7 +232,7 @@ def test_each_segment_plays_at_its_absolute_deadline_with_the_exported_samples()
     assert [e.cue.text for e in events if isinstance(e, Caption)] == [c.text for c in sounding if c.text]
 
 
-def test_a_slow_clip_delays_only_itself():
+def test_a_slow_clip_makes_the_session_wait_for_it_and_skips_nothing():
     tl = small_timeline()
     clock = FakeClock()
 
@@ -240,11 +241,15 @@ def test_a_slow_clip_delays_only_itself():
             clock.advance(900)   # synthesis took 0.9 s, started only 0.5 s ahead (render_ahead_ms)
         return noise_clip(text)
 
-    _, output, result, log, _ = run(tl, clock, clip_for, render_ahead_ms=500)
-    late = {e["text"] or e["tone"]: e["late_ms"] for e in log}
-    assert late.pop("Relax.") > 0
-    assert set(late.values()) == {0}
-    assert output.times[-2:] == [5000, 6000]     # later deadlines did not move
+    _, output, result, log, events = run(tl, clock, clip_for, render_ahead_ms=500)
+    waited = {e["text"]: e["waited_ms"] for e in log if "waited_ms" in e}
+    assert list(waited) == ["Relax."] and waited["Relax."] > 0
+    assert result.waited_ms == (waited["Relax."],)
+    assert {e["late_ms"] for e in log} == {0}                    # it waited instead of playing late
+    assert [e["text"] or e["tone"] for e in log] == [c.text or c.tone for c in tl.cues if c.is_audible]
+    wait = waited["Relax."]
+    assert output.times[-2:] == [5000 + wait, 6000 + wait]      # everything after moved with it
+    assert any(isinstance(e, Waiting) for e in events)
     assert result.ended == "completed"
 
 

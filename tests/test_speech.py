@@ -129,7 +129,7 @@ class TestPiper:
 class TestChoosingAVoice:
     def test_defaults(self) -> None:
         assert get_voice(purpose="render").spec.engine == "piper"
-        assert get_voice(purpose="live").spec.engine == "espeak"
+        assert get_voice(purpose="live").spec.engine == "piper"   # issue 10: the neural voice live too
 
     def test_unknown_engine_lists_the_choices(self) -> None:
         with pytest.raises(EngineError, match="choose one of piper, espeak"):

@@ -45,7 +45,7 @@ cache_dir_option = click.option(
 
 voice_options = _group(
     click.option("--engine", type=click.Choice(ENGINES),
-                 help="Speech engine (default: piper when installed for rendering, espeak for live)."),
+                 help="Speech engine (default: piper when installed, else espeak)."),
     click.option("--voice", help="A voice id from 'coach voices', or a Piper .onnx file."),
     click.option("--rate", type=click.IntRange(MIN_RATE_WPM, MAX_RATE_WPM),
                  help=f"Speaking rate in words a minute (default {DEFAULT_RATE_WPM})."),

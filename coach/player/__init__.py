@@ -20,6 +20,7 @@ from coach.player.events import (
     Paused,
     Progress,
     Resumed,
+    Waiting,
     SessionResult,
     Started,
     StepChanged,
@@ -30,7 +31,7 @@ from coach.player.view import PlainView, TerminalView, make_view
 
 __all__ = [
     "COMMANDS", "ENDINGS", "KEY_HELP", "Caption", "Clock", "Ended", "Event", "KeyReader", "MonotonicClock",
-    "Output", "Paused", "PlainView", "PlayHandle", "Player", "Progress", "Resumed", "Segment", "SessionResult",
+    "Output", "Paused", "PlainView", "PlayHandle", "Player", "Progress", "Resumed", "Segment", "SessionResult", "Waiting",
     "SimpleaudioOutput", "Started", "PlayerStep", "StepChanged", "TerminalView", "command_for_key", "make_view",
     "scale_pcm", "sound_segments", "steps",
 ]

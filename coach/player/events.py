@@ -49,12 +49,21 @@ class Resumed:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """The next sound is not ready (its clip is still being synthesised): the session holds still
+    until it is, then a Resumed follows."""
+
+    position_ms: float
+
+
+@dataclass(frozen=True)
 class SessionResult:
     ended: str                    # one of ENDINGS
     position_ms: float            # where in the session it ended
     duration_ms: int
     first_sound_ms: float | None  # from run() to the first sound handed to the output
     late_ms: tuple[float, ...]    # lateness of every cue started, in order
+    waited_ms: tuple[float, ...] = ()   # each wait for a sound that was not ready, in order
 
 
 @dataclass(frozen=True)
@@ -62,5 +71,5 @@ class Ended:
     result: SessionResult
 
 
-Event = Started | StepChanged | Caption | Progress | Paused | Resumed | Ended
+Event = Started | StepChanged | Caption | Progress | Paused | Resumed | Waiting | Ended
 EventCallback = Callable[[Event], None]

@@ -58,6 +58,13 @@ class RenderAhead:
                 del self._pcm[i]
             self._cond.notify_all()
 
+    def ready(self, index: int) -> np.ndarray | None:
+        """The segment's PCM if it is mixed already (raising its error if it failed); never waits."""
+        with self._cond:
+            if index in self._errors:
+                raise self._errors.pop(index)
+            return self._pcm.get(index)
+
     def get(self, index: int, wake: threading.Event) -> np.ndarray | None:
         """The segment's PCM, waiting for it if need be; None if wake is set first."""
         with self._cond:

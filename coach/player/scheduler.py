@@ -1,9 +1,11 @@
 """Runs a session: waits for absolute deadlines and hands each sound segment to the output.
 
 Every deadline is origin + a position in the timeline, on a monotonic clock; nothing is an
-accumulation of sleeps, so a late clip delays only itself. Pausing moves the origin by the time paused.
-The PCM of upcoming segments is mixed on a worker thread a little ahead of time (for `live`, that is
-where each cue is synthesised). Clock, output, view and command source are injected, so the whole
+accumulation of sleeps. Pausing moves the origin by the time paused. The PCM of upcoming segments is
+mixed on a worker thread a little ahead of time (that is where a clip not yet rendered is waited for).
+A segment whose PCM is not ready at its deadline is waited for: the session holds still (the view is
+told, the timing log records it) and everything after it moves by the time waited, so no cue is ever
+skipped, cut or squeezed. Clock, output, view and command source are injected, so the whole
 loop runs in tests without a sound card and without waiting.
 """
 
@@ -22,14 +24,13 @@ from coach.audio_format import ms_to_samples
 from coach.mix import ClipProvider
 from coach.player.clock import Clock, MonotonicClock
 from coach.player.events import (Caption, Ended, Event, EventCallback, Paused, Progress, Resumed,
-                                 SessionResult, Started, StepChanged)
+                                 SessionResult, Started, StepChanged, Waiting)
 from coach.player.render_ahead import RenderAhead
 from coach.player.output import Output, PlayHandle
 from coach.player.segments import Segment, PlayerStep, index_at, segment_playing_at, sound_segments, speech_cue_at, steps
 from coach.timeline.model import Cue, Timeline
 
 RENDER_AHEAD_MS = 10_000     # how far ahead of its deadline a segment is mixed (and, live, synthesised)
-START_LEAD_MS = 3_000        # the session starts once what is due this early is ready
 PROGRESS_EVERY_MS = 1_000
 _POLL_S = 0.005              # how often a wait for PCM looks for commands
 _DRAIN_WAIT_MS = 1_000       # at the end, how long to let the last sound finish
@@ -100,6 +101,7 @@ class Player:
         self._playing: _Playing | None = None
         self._pending_from_ms: int | None = None   # a mid-segment start still waiting for its PCM
         self._late_ms: list[float] = []
+        self._waited_ms: dict[int, float] = {}     # segment index -> how long the session waited for it
         self._first_sound_ms: float | None = None
         self._run_started_ms = 0.0
         self._render: RenderAhead | None = None
@@ -135,14 +137,13 @@ class Player:
     # -- the loop --------------------------------------------------------------------------------------
 
     def _start(self) -> None:
-        """The origin is set once everything due in the first START_LEAD_MS can sound: a bell followed
-        by a late first sentence (a voice model still loading) would sound broken."""
+        """The clock starts once the first sound is mixed: only that one (the opening bell needs no
+        voice, so the first sound never waits for a voice model). Any later sound that is not ready
+        at its deadline is waited for (see _pcm_waiting)."""
         self._emit(Started(self.timeline.title, self.timeline.duration_ms, self.steps))
-        lead_ms = min(START_LEAD_MS, self._render_ahead_ms)
-        for segment in self.segments:
-            if segment.start_ms >= lead_ms:
-                break
-            while self._pcm(segment) is None:
+        if self.segments:
+            assert self._render is not None
+            while self._render.get(self.segments[0].index, self._wake) is None:
                 for name in self._drain_commands():
                     if name in ("quit", "safety-stop"):
                         raise _SessionOver(name)
@@ -189,7 +190,7 @@ class Player:
         return True
 
     def _play(self, segment: Segment, from_ms: int) -> bool:
-        pcm = self._pcm(segment)
+        pcm = self._pcm_waiting(segment)
         if pcm is None:
             return False
         self._wait_until_quiet()
@@ -221,10 +222,14 @@ class Player:
         late_ms = actual_ms - cue.start_ms
         self._late_ms.append(late_ms)
         if self._timing_log is not None:
-            entry = {"text": cue.text, "kind": cue.kind, "scheduled_ms": cue.start_ms,
-                     "actual_ms": round(actual_ms, 1), "late_ms": round(late_ms, 1)}
+            entry: dict[str, object] = {"text": cue.text, "kind": cue.kind, "scheduled_ms": cue.start_ms,
+                                        "actual_ms": round(actual_ms, 1), "late_ms": round(late_ms, 1)}
             if cue.tone:
                 entry["tone"] = cue.tone
+            opens_segment = playing is not None and cue is playing.segment.cues[0]
+            waited_ms = self._waited_ms.get(playing.segment.index, 0.0) if playing and opens_segment else 0.0
+            if waited_ms:
+                entry["waited_ms"] = round(waited_ms, 1)   # the session held still this long for it
             self._timing_log.write(json.dumps(entry) + "\n")
             self._timing_log.flush()
         if cue.is_speech:
@@ -330,9 +335,22 @@ class Player:
 
     # -- helpers ---------------------------------------------------------------------------------------
 
-    def _pcm(self, segment: Segment) -> np.ndarray | None:
+    def _pcm_waiting(self, segment: Segment) -> np.ndarray | None:
+        """The segment's PCM; if it is not ready, the session waits for it: the origin moves by the
+        time waited. None when a command arrives first (the caller handles it and asks again)."""
         assert self._render is not None
-        return self._render.get(segment.index, self._wake)
+        pcm = self._render.ready(segment.index)
+        if pcm is not None:
+            return pcm
+        self._emit(Waiting(self._position_ms()))
+        started_ms = self._clock.now_ms()
+        pcm = self._render.get(segment.index, self._wake)
+        waited_ms = self._clock.now_ms() - started_ms
+        self._origin_ms += waited_ms
+        self._waited_ms[segment.index] = self._waited_ms.get(segment.index, 0.0) + waited_ms
+        if pcm is not None:
+            self._emit(Resumed(self._position_ms()))
+        return pcm
 
     def _position_ms(self) -> float:
         return self._clock.now_ms() - self._origin_ms
@@ -352,7 +370,7 @@ class Player:
     def _result(self, ended: str) -> SessionResult:
         position_ms = self.timeline.duration_ms if ended == "completed" else self._position_ms()
         return SessionResult(ended, max(0.0, position_ms), self.timeline.duration_ms, self._first_sound_ms,
-                             tuple(self._late_ms))
+                             tuple(self._late_ms), tuple(w for w in self._waited_ms.values() if w > 0))
 
 
 _SOUND, _STEP, _CUE, _PROGRESS, _END = range(5)

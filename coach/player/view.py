@@ -12,7 +12,8 @@ import shutil
 from typing import TextIO
 
 from coach.player.keys import KEY_HELP
-from coach.player.events import Caption, Ended, Event, Paused, Progress, Resumed, SessionResult, Started, StepChanged
+from coach.player.events import (Caption, Ended, Event, Paused, Progress, Resumed, SessionResult, Started,
+                                 StepChanged, Waiting)
 from coach.player.segments import PlayerStep
 from coach.render_text import clock
 
@@ -57,6 +58,7 @@ class TerminalView:
         self._step: PlayerStep | None = None
         self._next: PlayerStep | None = None
         self._paused = False
+        self._waiting = False       # held still until the voice has the next clip ready
         self._status_shown = False
 
     def __call__(self, event: Event) -> None:
@@ -74,7 +76,9 @@ class TerminalView:
         elif isinstance(event, Paused):
             self._paused, self._position_ms = True, event.position_ms
         elif isinstance(event, Resumed):
-            self._paused, self._position_ms = False, event.position_ms
+            self._paused, self._waiting, self._position_ms = False, False, event.position_ms
+        elif isinstance(event, Waiting):
+            self._waiting, self._position_ms = True, event.position_ms
         elif isinstance(event, Ended):
             self._line(self._summary(event.result))
             self._status_shown = False
@@ -100,6 +104,8 @@ class TerminalView:
             same_chapter = self._step is not None and self._next.chapter == self._step.chapter
             parts.append("next: " + (_short(self._next.label) if same_chapter else self._next.chapter))
         parts.append(f"{clock(int(self._position_ms))} / {clock(self._duration_ms)}")
+        if self._waiting:
+            parts.insert(0, "waiting for the voice...")
         if self._paused:
             parts.insert(0, "PAUSED (space to resume)")
         return " | ".join(p for p in parts if p)

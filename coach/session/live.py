@@ -33,29 +33,16 @@ def live_slot_ms(rate_wpm: int | None) -> Callable[[str], int]:
     return slot_ms
 
 
-def fitting_clips(voice: Voice, slot_ms: Callable[[str], int]) -> Callable[[str], np.ndarray]:
-    """Live synthesis that never overruns the slot the timeline planned for a text: a clip that comes
-    out too long is spoken again, faster; and if even the fastest rate is too long, it is played a
-    little faster (resampled). Never cut: a cut-off word is worse than a quicker one. Each text is
-    synthesized once per session."""
-    clips: dict[str, np.ndarray] = {}
-
-    def clip_for(text: str) -> np.ndarray:
-        if text not in clips:
-            clips[text] = _fit(voice, text, slot_ms(text))
-        return clips[text]
-
-    return clip_for
-
-
-def _fit(voice: Voice, text: str, slot_ms: int) -> np.ndarray:
+def fit_to_slot(voice: Voice, text: str, clip: np.ndarray, slot_ms: int) -> np.ndarray:
+    """A clip that never overruns the slot the timeline planned for it: one that comes out too long is
+    spoken again, faster; and if even the fastest rate is too long, it is played a little faster
+    (resampled). Never cut: a cut-off word is worse than a quicker one."""
     import numpy as np
 
     from coach.audio_format import ms_to_samples
     from coach.speech import voice_from_spec
     from coach.speech.base import VoiceSpec
 
-    clip = voice.render(text)
     slot = ms_to_samples(slot_ms)
     if len(clip) <= slot:
         return clip

