@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coach import asr
+from tools import asr
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_AUDIO = ROOT / "scripts" / "check-audio"
