@@ -12,6 +12,7 @@ faster (coach.session.live), never cut; the cache keeps the natural one.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ class SessionClips:
         self._closed = False
         self._thread: threading.Thread | None = None
         self.rendered = 0                       # clips synthesized in this session
+        self.ready_at: dict[str, float] = {}    # text -> time.monotonic() when its clip was ready
 
     # -- planning --------------------------------------------------------------------------------------
 
@@ -117,6 +119,7 @@ class SessionClips:
             with self._cond:
                 if clip is not None:
                     self._clips[text] = clip
+                    self.ready_at[text] = time.monotonic()
                 elif error is not None:
                     self._errors[text] = error
                 self._cond.notify_all()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import tools.bench
 from tools.bench.check import bench_check
+from tools.bench.cold import bench_cold_sessions, bench_first_sound
 from tools.bench.config import ENGINES, FULL, QUICK, ROOT, Profile
 from tools.bench.export import bench_baseline, bench_export, probe_ssml_breaks
 from tools.bench.render import bench_cold_render, warm_cache
@@ -23,7 +24,7 @@ from tools.bench.sessions import bench_live, bench_play
 from tools.bench.startup import bench_startup
 from tools.bench.workspace import Workspace, build_routines
 
-SECTIONS = ("startup", "render", "export", "play", "live", "check")
+SECTIONS = ("startup", "cold", "render", "export", "play", "live", "check")
 
 
 def run_section(results: Results, name: str, fn):
@@ -84,6 +85,10 @@ def run_all(ws: Workspace, profile: Profile, wanted: set[str], results: Results)
     # Start-up first, on a quiet machine and before any cache exists.
     if "startup" in wanted:
         results.startup = run_section(results, "startup", lambda: bench_startup(ws)) or {}
+    if "cold" in wanted:
+        results.first_sound = run_section(results, "first-sound", lambda: bench_first_sound(ws, profile.first_sound)) or {}
+        results.cold_sessions = run_section(
+            results, "cold-sessions", lambda: bench_cold_sessions(ws, list(profile.cold_sessions))) or []
     seeds: dict[str, Path] = {}
     if "render" in wanted:
         rendered = run_section(results, "render", lambda: bench_cold_render(ws, profile))

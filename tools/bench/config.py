@@ -32,10 +32,16 @@ class Profile:
     lengths_min: tuple[int, ...]       # built routines for the export benchmark
     library: tuple[str, ...] | None    # cold render: these names, or None for --all
     session_routine: str               # play, live and the audio check
+    first_sound: tuple[str, ...]       # first sound, cold and warm
+    cold_sessions: tuple[tuple[str, float], ...]   # whole cold sessions: (routine, clock speed)
 
 
-FULL = Profile("full", (15, 60), None, "desk-break")
-QUICK = Profile("quick", (5, 15), ("child-pose",), "child-pose")
+# Whole cold sessions: every built-in routine at 4x (the voice gets a quarter of the time it has in a
+# real session), and child-pose in real time.
+_ROUTINES = ("bedtime-unwind", "desk-break", "lower-back-relief", "morning-back", "upper-back-release")
+FULL = Profile("full", (15, 60), None, "desk-break", ("child-pose", "desk-break", "morning-back"),
+               (("child-pose", 1.0),) + tuple((r, 4.0) for r in _ROUTINES))
+QUICK = Profile("quick", (5, 15), ("child-pose",), "child-pose", ("child-pose",), (("child-pose", 4.0),))
 
 
 class BenchError(Exception):

@@ -23,6 +23,8 @@ class Results:
     play: dict = field(default_factory=dict)
     live: dict = field(default_factory=dict)
     check: dict = field(default_factory=dict)
+    first_sound: dict = field(default_factory=dict)     # (routine, engine, cache state) -> first sounds
+    cold_sessions: list = field(default_factory=list)   # whole sessions on an empty cache
     unavailable: dict = field(default_factory=dict)    # section -> why
     seconds: float = 0.0
     play_routine: str = ""
