@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from coach.session.live import fit_to_slot, live_slot_ms
@@ -40,6 +40,7 @@ class SessionClips:
         self._cond = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._then: Callable[[], None] | None = None
         self.rendered = 0                       # clips synthesized in this session
         self.ready_at: dict[str, float] = {}    # text -> time.monotonic() when its clip was ready
 
@@ -62,10 +63,12 @@ class SessionClips:
 
     # -- synthesis -------------------------------------------------------------------------------------
 
-    def start(self, texts_in_order: Iterable[str]) -> None:
-        """Synthesize ahead (play only), in this order, every text that was planned with a slot."""
+    def start(self, texts_in_order: Iterable[str], then: Callable[[], None] | None = None) -> None:
+        """Synthesize ahead (play only), in this order, every text that was planned with a slot; then,
+        once all are done and if the session is still on, call `then` on the worker."""
         if not self._ahead:
             return
+        self._then = then
         with self._cond:
             for text in dict.fromkeys(texts_in_order):
                 if text in self._slotted:
@@ -105,6 +108,15 @@ class SessionClips:
     def _work(self) -> None:
         while True:
             with self._cond:
+                if not self._queue and self._then is not None and not self._closed:
+                    then, self._then = self._then, None
+                    self._cond.release()
+                    try:
+                        then()
+                    except Exception:  # noqa: BLE001 - a cache left incomplete only costs the next run a render
+                        pass
+                    finally:
+                        self._cond.acquire()
                 while not self._queue and not self._closed:
                     self._cond.wait()
                 if self._closed:

@@ -84,40 +84,44 @@ def texts_to_render(routine: m.Routine, options: m.CompileOptions, spoken_ms: Sp
 
 
 def measured_timeline(routine: m.Routine, options: m.CompileOptions, voice: Voice, cache: ClipCache,
-                      progress: ProgressFn | None = None, jobs: int = 2) -> Timeline:
+                      progress: ProgressFn | None = None, jobs: int = 2, spoken_only: bool = False) -> Timeline:
     """Render every clip the routine needs into the cache, then compile on the real lengths.
 
     The texts depend a little on lengths (the introduction says the minutes; a cue that no longer
-    fits falls back to its brief form), so this repeats until nothing new is asked for."""
+    fits falls back to its brief form), so this repeats until nothing new is asked for. spoken_only:
+    only the texts the timeline speaks (not every brief form the compiler might have chosen)."""
+    def asked(spoken_ms: SpokenMs) -> set[str]:
+        if spoken_only:
+            return {c.text for c in compile_timeline(routine, spoken_ms, options).speech}
+        return texts_to_render(routine, options, spoken_ms)
+
+    def measured_ms(text: str) -> int:
+        return cache.clip_ms(voice, text)   # renders a text not cached yet
+
     known: set[str] = set()
-    pending = texts_to_render(routine, options, estimate_spoken_ms)
+    pending = asked(estimate_spoken_ms) if not spoken_only else asked(_cached_or_estimated(cache, voice))
     while pending - known:
         cache.render_many(voice, sorted(pending - known), jobs=jobs, progress=progress)
         known |= pending
-        pending = texts_to_render(routine, options, lambda t: cache.clip_ms(voice, t))
-    return compile_timeline(routine, lambda t: cache.clip_ms(voice, t), options, lengths_from="audio")
+        pending = asked(measured_ms)
+    return compile_timeline(routine, measured_ms, options, lengths_from="audio")
+
+
+def _cached_or_estimated(cache: ClipCache, voice: Voice) -> SpokenMs:
+    def spoken_ms(text: str) -> int:
+        return cache.clip_ms(voice, text) if cache.has(voice, text) else estimate_spoken_ms(text)
+
+    return spoken_ms
 
 
 def cached_lengths_timeline(routine: m.Routine, options: m.CompileOptions, voice: Voice,
                             cache: ClipCache) -> Timeline:
-    """Measured lengths if every needed clip is already cached; otherwise the estimate (for `show`)."""
-    needed = texts_to_render(routine, options, estimate_spoken_ms)
-    if all(cache.has(voice, t) for t in needed):
-        try:
-            return compile_timeline(routine, lambda t: _cached_ms(cache, voice, t), options, lengths_from="audio")
-        except _NotCached:
-            pass
+    """Measured lengths if every clip the timeline speaks is cached (after `render`, `export` or a
+    whole `play`); otherwise the estimate (for `show`)."""
+    timeline = compile_timeline(routine, _cached_or_estimated(cache, voice), options, lengths_from="audio")
+    if all(cache.has(voice, cue.text) for cue in timeline.speech):
+        return timeline
     return estimated_timeline(routine, options)
-
-
-class _NotCached(Exception):
-    pass
-
-
-def _cached_ms(cache: ClipCache, voice: Voice, text: str) -> int:
-    if not cache.has(voice, text):
-        raise _NotCached(text)
-    return cache.clip_ms(voice, text)
 
 
 def prerender_exit(cache: ClipCache, voice: Voice, jobs: int = 2) -> None:
@@ -147,8 +151,15 @@ def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, 
     exit_texts = spoken_exit()
     for text in exit_texts:
         clips.planned_ms(text)   # planned now, so a stop speaks them in the slots they were given
-    clips.start(synthesis_order(timeline.cues, exit_texts))
+    then = (lambda: complete_cache(routine, options, voice, cache)) if cache is not None else None
+    clips.start(synthesis_order(timeline.cues, exit_texts), then)
     return Prepared(routine, timeline, clips.clip_for, clips.planned_ms, cache, clips)
+
+
+def complete_cache(routine: m.Routine, options: m.CompileOptions, voice: Voice, cache: ClipCache) -> None:
+    """Render what the next run will say that this one did not: with measured lengths the session
+    is shorter, so its introduction names other minutes. Then the next run is fully warm."""
+    measured_timeline(routine, options, voice, cache, jobs=1, spoken_only=True)
 
 
 def voice_purpose(mode: Mode) -> Purpose:
@@ -185,9 +196,7 @@ def prune_unused(routines: Iterable[m.Routine], options: m.CompileOptions, choic
     Returns how many clips were removed."""
     voice = choice.get("render")
 
-    def cached_or_estimated_ms(text: str) -> int:
-        return cache.clip_ms(voice, text) if cache.has(voice, text) else estimate_spoken_ms(text)
-
+    cached_or_estimated_ms = _cached_or_estimated(cache, voice)
     keep: set[str] = set()
     for routine in routines:
         # Estimated lengths ask for every form the compiler might choose; measured ones only add the
