@@ -106,8 +106,7 @@ class Fields:
         if node is None:
             return None
         value = _scalar(node)
-        ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok_type:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
             kind = "a whole number" if integer else "a number"
             hint = " (write the number alone, without a unit)" if isinstance(value, str) else ""
             self.report.add(line_of(node), f"'{key}' must be {kind} of {unit}{hint}, e.g. {key}: {example}")
@@ -117,11 +116,17 @@ class Fields:
             return None
         return value
 
+    def count(self, key: str, low: int, high: int, unit: str, required: bool = False,
+              example: str = "30") -> int | None:
+        """A whole number in [low, high] (see number)."""
+        value = self.number(key, low, high, unit, required=required, integer=True, example=example)
+        return None if value is None else int(value)
+
     def boolean(self, key: str, default: bool) -> bool:
         node = self.nodes.get(key)
         value = default if node is None else _scalar(node)
-        if node is not None and not isinstance(value, bool):
-            self.report.add(line_of(node), f"'{key}' must be true or false")
+        if not isinstance(value, bool):
+            self.report.add(line_of(node) if node is not None else self.line, f"'{key}' must be true or false")
             return default
         return value
 

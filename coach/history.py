@@ -112,7 +112,8 @@ class History:
             cur = conn.execute(
                 "INSERT INTO sessions (routine, mode, started_at, pid, host) VALUES (?, ?, ?, ?, ?)",
                 (routine, mode, _now(), os.getpid(), socket.gethostname()))
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # an INSERT always sets it
+            return cur.lastrowid
 
     def end(self, session_id: int, outcome: str) -> None:
         if outcome not in OUTCOMES:

@@ -44,7 +44,7 @@ def _read_script(root: yaml.Node, report: Report, expected_name: str) -> Script 
         report.add(line_of(root), "a script is a mapping of 'key: value' lines starting with 'format: 1'")
         return None
     top = Fields(root, report, EXERCISE_KEYS + tuple(k for k in ROUTINE_KEYS if k not in EXERCISE_KEYS), "the script")
-    fmt = top.number("format", 1, 10**6, "", required=True, example="1")
+    fmt = top.count("format", 1, 10**6, "", required=True, example="1")
     if fmt is not None and fmt != FORMAT_VERSION:
         report.add(top.line_for("format"), f"format {fmt} is not supported; this coach reads 'format: {FORMAT_VERSION}'")
         return None
@@ -74,22 +74,25 @@ def _read_exercise(top: Fields, report: Report, name, title, description) -> m.E
     position = top.choice("position", tuple(POSITIONS), required=True)
     contraindications = top.word_list("contraindications", tuple(CONDITIONS), required=True, allow_empty=True)
     setup = _text_field(top, "setup", report, required=False, level_default="brief")
-    setup_s = top.number("setup_s", 0, MAX_SETUP_S, "seconds", example="5")
+    setup_s = top.count("setup_s", 0, MAX_SETUP_S, "seconds", example="5")
     inhale_ms, exhale_ms = m.DEFAULT_INHALE_MS, m.DEFAULT_EXHALE_MS
-    if top.has("breath"):
-        breath = Fields(top.raw("breath"), report, ("inhale_s", "exhale_s"), "'breath'")
+    breath_node = top.raw("breath")
+    if breath_node is not None:
+        breath = Fields(breath_node, report, ("inhale_s", "exhale_s"), "'breath'")
         inhale_ms = _seconds_ms(breath.number("inhale_s", *PHASE_S, "seconds", integer=False, example="4")) or inhale_ms
         exhale_ms = _seconds_ms(breath.number("exhale_s", *PHASE_S, "seconds", integer=False, example="6")) or exhale_ms
     safety = _text_field(top, "safety", report, required=True, level_default="minimal")
     steps: tuple = ()
-    if not top.has("steps"):
+    steps_node = top.raw("steps")
+    if steps_node is None:
         report.add(top.line, "an exercise needs 'steps', e.g. steps: [{say: Kneel on your mat.}]")
     else:
-        steps = _read_steps(top.raw("steps"), report, inhale_ms, exhale_ms, "'steps'")
-        if not steps and top.raw("steps") is not None:
+        steps = _read_steps(steps_node, report, inhale_ms, exhale_ms, "'steps'")
+        if not steps:
             if not any(p.line >= top.line_for("steps") for p in report.problems):
                 report.add(top.line_for("steps"), "'steps' is empty; add at least one step, e.g. - say: Kneel on your mat.")
-    if report.problems:
+    if (report.problems or focus is None or equipment is None or position is None or contraindications is None
+            or safety is None):
         return None
     if setup_s is not None:
         setup_ms = int(setup_s * 1000)
@@ -105,7 +108,7 @@ def _read_exercise(top: Fields, report: Report, name, title, description) -> m.E
 
 
 def _read_routine(top: Fields, report: Report, name, title, description) -> m.RoutineScript | None:
-    rest_s = top.number("rest_s", 0, MAX_REST_S, "seconds", example="5")
+    rest_s = top.count("rest_s", 0, MAX_REST_S, "seconds", example="5")
     entries: list[m.Entry] = []
     node = top.raw("sequence")
     if node is None:
@@ -132,9 +135,9 @@ def _read_entry(item: yaml.Node, report: Report) -> m.Entry | None:
         return m.Entry(name=name, line=line_of(item))
     f = Fields(item, report, ("exercise", "hold_s", "breaths", "reps"), "a sequence entry")
     name = f.text("exercise", required=True, example="child-pose")
-    hold_s = f.number("hold_s", 1, MAX_HOLD_S, "seconds")
-    breaths = f.number("breaths", 1, MAX_BREATHS, "breaths", example="8")
-    reps = f.number("reps", 1, MAX_REPS, "repetitions", example="10")
+    hold_s = f.count("hold_s", 1, MAX_HOLD_S, "seconds")
+    breaths = f.count("breaths", 1, MAX_BREATHS, "breaths", example="8")
+    reps = f.count("reps", 1, MAX_REPS, "repetitions", example="10")
     if name is None:
         return None
     return m.Entry(name=name, hold_s=hold_s, breaths=breaths, reps=reps, line=line_of(item))
@@ -183,7 +186,7 @@ def _read_step(item: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int):
         return _read_breathe(body, report, inhale_ms, exhale_ms)
     if kind == "repeat":
         g = Fields(body, report, ("times", "count", "steps"), "'repeat'")
-        times = g.number("times", 1, MAX_REPS, "repetitions", required=True, example="10")
+        times = g.count("times", 1, MAX_REPS, "repetitions", required=True, example="10")
         counted = g.boolean("count", True)
         steps = _nested_steps(g, report, inhale_ms, exhale_ms, "'repeat'")
         return m.Repeat(times, counted, steps, line) if times and steps else None
@@ -193,7 +196,7 @@ def _read_step(item: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int):
         steps = _nested_steps(g, report, inhale_ms, exhale_ms, "'sides'")
         return m.Sides(first, steps, line) if steps else None
     g = Fields(body, report, ("seconds", "say", "brief"), "'rest'")
-    seconds = g.number("seconds", 1, MAX_REST_S, "seconds", required=True, example="10")
+    seconds = g.count("seconds", 1, MAX_REST_S, "seconds", required=True, example="10")
     text = _spoken(g, "say", report, required=False)
     return m.Rest(int(seconds * 1000), text, line) if seconds else None
 
@@ -215,17 +218,17 @@ def _read_hold(body: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int) 
         report.add(g.line, "a hold needs exactly one of 'seconds' or 'breaths', e.g. hold: {seconds: 30}")
         return None
     seconds = g.number("seconds", 1, MAX_HOLD_S, "seconds", integer=False, example="30")
-    breaths = g.number("breaths", 1, MAX_BREATHS, "breaths", example="5")
+    breaths = g.count("breaths", 1, MAX_BREATHS, "breaths", example="5")
     inhale_ms = _seconds_ms(g.number("inhale_s", *PHASE_S, "seconds", integer=False, example="4")) or inhale_ms
     exhale_ms = _seconds_ms(g.number("exhale_s", *PHASE_S, "seconds", integer=False, example="6")) or exhale_ms
     if seconds is None and breaths is None:
         return None
     hold_ms = _seconds_ms(seconds)
-    duration_ms = hold_ms if hold_ms is not None else breaths * (inhale_ms + exhale_ms)
+    duration_ms = hold_ms if hold_ms is not None else (breaths or 0) * (inhale_ms + exhale_ms)
     if hold_ms is None and duration_ms > MAX_HOLD_S * 1000:
         report.add(g.line, f"{breaths} breaths of {(inhale_ms + exhale_ms) / 1000:g} s last over {MAX_HOLD_S} s; use fewer breaths")
     default_countdown = 3 if hold_ms is not None and hold_ms >= 10_000 else 0
-    countdown = g.number("countdown", 0, MAX_COUNTDOWN, "numbers", example="3")
+    countdown = g.count("countdown", 0, MAX_COUNTDOWN, "numbers", example="3")
     countdown = default_countdown if countdown is None else countdown
     if hold_ms is not None and countdown * 1000 >= hold_ms:
         report.add(g.line_for("countdown"), f"a countdown of {countdown} does not fit in a {seconds:g} s hold; count fewer numbers")
@@ -264,7 +267,7 @@ def _read_hold_cue(item: yaml.Node, report: Report, hold_ms: int) -> m.HoldCue |
 def _read_breathe(body: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int) -> m.Breathe | None:
     keys = ("breaths", "inhale_s", "exhale_s", "inhale_say", "inhale_brief", "exhale_say", "exhale_brief")
     g = Fields(body, report, keys, "'breathe'")
-    breaths = g.number("breaths", 1, MAX_BREATHS, "breaths", required=True, example="8")
+    breaths = g.count("breaths", 1, MAX_BREATHS, "breaths", required=True, example="8")
     inhale_ms = _seconds_ms(g.number("inhale_s", *PHASE_S, "seconds", integer=False, example="4")) or inhale_ms
     exhale_ms = _seconds_ms(g.number("exhale_s", *PHASE_S, "seconds", integer=False, example="4")) or exhale_ms
     phases = {}

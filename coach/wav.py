@@ -11,7 +11,7 @@ import struct
 import wave
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def wav_bytes(samples: np.ndarray) -> bytes:
     return header(len(data)) + data
 
 
-def write_stream(chunks: Iterable[np.ndarray], out: BinaryIO, total_samples: int) -> None:
+def write_stream(chunks: Iterable[np.ndarray], out: IO[bytes], total_samples: int) -> None:
     """Stream a WAV of exactly `total_samples` samples: the header goes first (no seek back needed)."""
     out.write(header(total_samples * SAMPLE_WIDTH))
     for chunk in chunks:

@@ -63,7 +63,7 @@ def _check_events(text: str, shown: str) -> None:
     documents = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
-            line = event.start_mark.line + 1
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:

@@ -3,55 +3,39 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hide_espeak import without_espeak
+from support import decode_audio, ffprobe_json, private_env, run_coach
 
-COACH = [sys.executable, "-c", "from coach.cli import main; main()"]
-
-
-def coach(*args: str, env: dict | None = None, cwd: Path | None = None, stdin: str | None = None):
-    return subprocess.run(COACH + list(args), capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})}, cwd=cwd, input=stdin)
+pytestmark = pytest.mark.slow   # real engines render real clips; real MP3s decoded by ffmpeg
 
 
 @pytest.fixture
 def home(tmp_path):
     """A private cache, screening file and history for one test."""
-    return {"COACH_CACHE_DIR": str(tmp_path / "cache"), "COACH_CONFIG": str(tmp_path / "config.json"),
-            "COACH_HISTORY_DB": str(tmp_path / "history.sqlite")}
+    return private_env(tmp_path)
 
 
 def ffprobe_chapters(path: Path) -> list[dict]:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)["chapters"]
-
-
-def decode(path: Path) -> np.ndarray:
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "22050", "-"],
-                         capture_output=True, check=True).stdout
-    return np.frombuffer(raw, dtype=np.int16)
+    return ffprobe_json(path, "-show_chapters")["chapters"]
 
 
 @pytest.mark.parametrize("engine", ["espeak", "piper"])
 def test_export_matches_show_to_the_millisecond(tmp_path, home, engine):
     out = tmp_path / "child-pose.mp3"
-    result = coach("export", "child-pose", "-o", str(out), "--yes", "--engine", engine, env=home)
+    result = run_coach("export", "child-pose", "-o", str(out), "--yes", "--engine", engine, env=home)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Wrote {out} (")
-    shown = json.loads(coach("show", "child-pose", "--json", "--engine", engine, env=home).stdout)
+    shown = json.loads(run_coach("show", "child-pose", "--json", "--engine", engine, env=home).stdout)
     assert shown["lengths_from"] == "audio"
     chapters = ffprobe_chapters(out)
     assert [c["tags"]["title"] for c in chapters] == [c["title"] for c in shown["chapters"]]
     assert [(int(c["start"]), int(c["end"])) for c in chapters] == [(c["start_ms"], c["end_ms"]) for c in shown["chapters"]]
-    samples = decode(out)
+    samples = decode_audio(out)
     assert abs(len(samples) - shown["duration_ms"] * 22050 // 1000) <= 1
     # The 30 s hold is silent apart from the cues spoken inside it (0.1 s margin for the encoder).
     def at(ms):
@@ -75,7 +59,7 @@ def test_export_matches_show_to_the_millisecond(tmp_path, home, engine):
 def test_existing_output_is_kept_without_force(tmp_path, home):
     out = tmp_path / "keep.mp3"
     out.write_bytes(b"precious")
-    result = coach("export", "child-pose", "-o", str(out), "--yes", "--engine", "espeak", env=home)
+    result = run_coach("export", "child-pose", "-o", str(out), "--yes", "--engine", "espeak", env=home)
     assert result.returncode != 0
     assert result.stderr.strip() == f"coach: {out} exists; pass --force to overwrite"
     assert out.read_bytes() == b"precious"
@@ -84,7 +68,7 @@ def test_existing_output_is_kept_without_force(tmp_path, home):
 def test_an_unwritable_folder_is_one_clean_line(tmp_path, home):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    result = coach("export", "child-pose", "-o", str(blocker / "out.mp3"), "--yes", "--engine", "espeak", env=home)
+    result = run_coach("export", "child-pose", "-o", str(blocker / "out.mp3"), "--yes", "--engine", "espeak", env=home)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("coach: ") and "Traceback" not in result.stderr
@@ -93,7 +77,7 @@ def test_an_unwritable_folder_is_one_clean_line(tmp_path, home):
 
 def test_missing_espeak_library_is_one_clean_line(tmp_path, home):
     out = tmp_path / "x.mp3"
-    result = coach("export", "child-pose", "-o", str(out), "--yes", "--engine", "espeak",
+    result = run_coach("export", "child-pose", "-o", str(out), "--yes", "--engine", "espeak",
                    env={**home, **without_espeak(tmp_path)})
     assert result.returncode == 1
     assert result.stderr.startswith("coach: espeak-ng is not available") and "apt-get install" in result.stderr
@@ -102,7 +86,7 @@ def test_missing_espeak_library_is_one_clean_line(tmp_path, home):
 
 def test_export_refuses_without_a_terminal_to_answer_screening(tmp_path, home):
     out = tmp_path / "x.mp3"
-    result = coach("export", "child-pose", "-o", str(out), "--engine", "espeak", env=home, stdin="")
+    result = run_coach("export", "child-pose", "-o", str(out), "--engine", "espeak", env=home, input_text="")
     assert result.returncode == 2
     assert "first asks about health conditions" in result.stderr and "--yes" in result.stderr
     assert not out.exists()
@@ -111,17 +95,17 @@ def test_export_refuses_without_a_terminal_to_answer_screening(tmp_path, home):
 def test_export_refuses_a_condition_the_user_has_unless_cleared(tmp_path, home):
     Path(home["COACH_CONFIG"]).write_text(json.dumps({"conditions": {"knee-injury": True}}))
     out = tmp_path / "x.mp3"
-    refused = coach("export", "child-pose", "-o", str(out), "--yes", "--engine", "espeak", env=home)
+    refused = run_coach("export", "child-pose", "-o", str(out), "--yes", "--engine", "espeak", env=home)
     assert refused.returncode == 2 and "not advised with a knee injury" in refused.stderr and "--cleared" in refused.stderr
-    cleared = coach("export", "child-pose", "-o", str(out), "--yes", "--cleared", "--engine", "espeak", env=home)
+    cleared = run_coach("export", "child-pose", "-o", str(out), "--yes", "--cleared", "--engine", "espeak", env=home)
     assert cleared.returncode == 0, cleared.stderr
     assert "doctor or therapist has cleared you" in out.with_suffix(".vtt").read_text()
 
 
 def test_render_cache_and_prune(tmp_path, home):
-    rendered = coach("render", "child-pose", "--engine", "espeak", env=home)
+    rendered = run_coach("render", "child-pose", "--engine", "espeak", env=home)
     assert rendered.returncode == 0, rendered.stderr
-    stats = coach("cache", env=home)
+    stats = run_coach("cache", env=home)
     clips = int(stats.stdout.split(": ")[1].split()[0])
     assert clips > 10 and "hit rate" in stats.stdout
     # A clip no routine uses goes; the others stay.
@@ -130,13 +114,13 @@ def test_render_cache_and_prune(tmp_path, home):
 
     cache = ClipCache(Path(home["COACH_CACHE_DIR"]))
     cache.get_or_render(get_voice("espeak"), "A sentence no routine says.")
-    pruned = coach("cache", "prune", "--engine", "espeak", env=home)
+    pruned = run_coach("cache", "prune", "--engine", "espeak", env=home)
     assert pruned.stdout.startswith("Removed 1 clip(s)"), pruned.stdout
-    assert f"{clips} clips" in coach("cache", env=home).stdout
+    assert f"{clips} clips" in run_coach("cache", env=home).stdout
 
 
 def test_voices_lists_both_engines(home):
-    result = coach("voices", env=home)
+    result = run_coach("voices", env=home)
     assert result.returncode == 0
     assert "espeak (available)" in result.stdout and "piper (available)" in result.stdout
     assert "en_US-joe-medium" in result.stdout

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from alsa_capture import read_capture, write_capture_config
+from support import tiny_script
 from coach.cache import ClipCache, read_clip
 from coach.cli import cli
 from coach.safety import spoken_exit
@@ -22,32 +23,12 @@ from coach.speech import get_voice
 
 pytestmark = pytest.mark.slow
 
-TINY = """\
-format: 1
-kind: exercise
-name: tiny-stretch
-title: Tiny stretch
-description: A very short stretch for the tests.
-focus: [lower-back]
-equipment: [mat]
-position: kneeling
-setup_s: 0
-contraindications: []
-safety:
-  say: Move slowly and stop if anything hurts.
-  brief: Stop if it hurts.
-steps:
-  - say: Sit back towards your heels.
-    brief: Sit back.
-  - hold: {seconds: 3, countdown: 0}
-"""
 SLOW_TEXT = "Tiny stretch. About 1 minute."   # the first sentence, due 1.5 s after the start
 
 
 @pytest.fixture
 def tiny(tmp_path, monkeypatch) -> Path:
-    script = tmp_path / "tiny-stretch.yaml"
-    script.write_text(TINY)
+    script = tiny_script(tmp_path)
     monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "cache"))
     return script
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import errno
 import io
-import json
 import math
 import os
-import shutil
 import stat
 import subprocess
 import wave
@@ -32,6 +30,8 @@ from coach.export.mp3 import (
 from coach.export.vtt import format_timestamp
 from coach.mix import mix_to_array, normalise_speech
 from coach.timeline.model import SPEECH_KINDS, Chapter, Cue, Timeline
+from coach.speech import get_voice
+from support import decode_audio, ffprobe_json
 from coach.tones import TONE_MS, tone_pcm
 
 ClipFor = Callable[[str], np.ndarray]
@@ -183,20 +183,6 @@ def real_speech_session(clip_for: ClipFor) -> Timeline:
 
 # --- decoding and measuring -------------------------------------------------------------------------
 
-def decode_mp3(path: Path) -> np.ndarray:
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "-"],
-        capture_output=True, check=True,
-    ).stdout
-    return np.frombuffer(out, dtype="<i2")
-
-
-def ffprobe_json(path: Path, *args: str) -> dict:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", *args, "-of", "json", str(path)],
-        capture_output=True, check=True, text=True,
-    ).stdout
-    return json.loads(out)
 
 
 def start_error_ms(decoded: np.ndarray, template: np.ndarray, expected_start: int) -> tuple[float, float]:
@@ -303,7 +289,7 @@ def session(synthetic_clip_for) -> Timeline:
 def exported_mp3(tmp_path_factory, session, synthetic_clip_for) -> tuple[ExportResult, np.ndarray]:
     out = tmp_path_factory.mktemp("mp3") / "morning-back.mp3"
     result = export_timeline(session, synthetic_clip_for, out, tags={"title": "Morning back"})
-    return result, decode_mp3(out)
+    return result, decode_audio(out)
 
 
 def test_mp3_export_result_describes_the_files(exported_mp3, session):
@@ -408,7 +394,7 @@ def test_mp3_decoder_ignoring_the_info_tag_is_late_by_the_documented_constant(ex
     unaware = result.path.with_name("unaware.mp3")
     unaware.write_bytes(data[:at] + b"Nope" + data[at + 4:])
     try:
-        late = decode_mp3(unaware)
+        late = decode_audio(unaware)
     finally:
         unaware.unlink()
     ref = decoded[SAMPLE_RATE:3 * SAMPLE_RATE]
@@ -455,26 +441,10 @@ def test_wav_places_every_clip_at_its_exact_sample(tmp_path, session, synthetic_
 # --- real speech ------------------------------------------------------------------------------------
 
 def _coach_speech_provider() -> ClipFor:
-    try:
-        from coach.speech import get_voice
-    except ImportError:
-        pytest.skip("coach.speech (get_voice) does not exist yet")
-    voice = get_voice("espeak", None, None, "render")
-
-    def clip_for(text: str) -> np.ndarray:
-        rendered = voice.render(text)
-        for attr in ("pcm", "samples"):
-            rendered = getattr(rendered, attr, rendered)
-        if isinstance(rendered, (bytes, bytearray, memoryview)):
-            rendered = np.frombuffer(rendered, dtype="<i2")
-        return np.asarray(rendered, dtype=np.int16)
-
-    return clip_for
+    return get_voice("espeak", None, None, "render").render
 
 
 def _espeak_cli_provider() -> ClipFor:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
     return espeak_cli_clip
 
 
@@ -486,7 +456,7 @@ def test_mp3_real_speech_cues_start_on_time(tmp_path, provider):
     clip_for = cached(provider())
     tl = real_speech_session(clip_for)
     result = export_timeline(tl, clip_for, tmp_path / "real.mp3")
-    decoded = decode_mp3(result.path)
+    decoded = decode_audio(result.path)
     assert len(decoded) == ms_to_samples(tl.duration_ms)
     assert_cues_start_on_time(decoded, tl, clip_for)
     assert_holds_silent(decoded, tl, clip_for)
@@ -503,7 +473,7 @@ def test_mp3_timing_holds_at_other_bitrates(tmp_path, bitrate_kbps):
     s.say("outro", "Done")
     tl = s.build()
     result = export_timeline(tl, synthetic_clip, tmp_path / "b.mp3", bitrate_kbps=bitrate_kbps)
-    decoded = decode_mp3(result.path)
+    decoded = decode_audio(result.path)
     assert len(decoded) == ms_to_samples(tl.duration_ms)
     assert assert_cues_start_on_time(decoded, tl, synthetic_clip) <= 1.0
 

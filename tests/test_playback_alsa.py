@@ -27,6 +27,8 @@ from coach.mix import mix_to_array
 from coach.player import Player, SimpleaudioOutput, sound_segments
 from coach.timeline.model import Chapter, Cue, Timeline
 
+pytestmark = pytest.mark.slow   # real ALSA playback, real espeak-ng clips, real processes
+
 TESTS = Path(__file__).parent
 CLI_SCRIPT = "import alsa_capture; alsa_capture.run_cli()"
 

@@ -1,7 +1,7 @@
 """Real sessions end to end: a real script, the real session layer, real espeak, real ALSA playback
 captured to a file, a real SQLite history. No stand-ins: this is what a user on the floor gets.
 
-The script is short (about 15 s at minimal verbosity) because sessions run in real time.
+The script is support.TINY_SCRIPT (about 15 s at minimal verbosity): sessions run in real time.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from alsa_capture import read_capture, write_capture_config
+from support import COACH, run_coach, tiny_script
 from terminal import read_until, start_on_a_terminal
 from coach.audio_format import ms_to_samples
 from coach.model import CompileOptions
@@ -31,33 +32,12 @@ from coach.session.prepare import preview_timeline
 
 pytestmark = pytest.mark.slow
 
-COACH = [sys.executable, "-c", "from coach.cli import main; main()"]
-TINY = """\
-format: 1
-kind: exercise
-name: tiny-stretch
-title: Tiny stretch
-description: A very short stretch for the tests.
-focus: [lower-back]
-equipment: [mat]
-position: kneeling
-setup_s: 0
-contraindications: [knee-injury]
-safety:
-  say: Move slowly and stop if anything hurts.
-  brief: Stop if it hurts.
-steps:
-  - say: Sit back towards your heels.
-    brief: Sit back.
-  - hold: {seconds: 3, countdown: 0}
-"""
 FLAGS = ["--yes", "--engine", "espeak", "--verbosity", "minimal"]
 
 
 @pytest.fixture
 def setup(tmp_path):
-    script = tmp_path / "tiny-stretch.yaml"
-    script.write_text(TINY)
+    script = tiny_script(tmp_path, conditions="knee-injury")
     config, raw = write_capture_config(tmp_path)
     env = dict(os.environ, ALSA_CONFIG_PATH=str(config), COACH_CACHE_DIR=str(tmp_path / "cache"),
                COACH_CONFIG=str(tmp_path / "screening.json"), COACH_HISTORY_DB=str(tmp_path / "history.sqlite"))
@@ -65,7 +45,7 @@ def setup(tmp_path):
 
 
 def coach(env, *args, **kwargs):
-    return subprocess.run(COACH + list(args), capture_output=True, text=True, env=env, timeout=120, **kwargs)
+    return run_coach(*args, env=env, timeout=120, **kwargs)
 
 
 def timeline_of(script: Path, env: dict):

@@ -16,7 +16,8 @@ class _Failure(click.ClickException):
 
     def __init__(self, message: str, exit_code: int, plain: bool = False):
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code on the class; each of our errors carries its own.
+        self.exit_code = exit_code  # type: ignore[misc]
         self.plain = plain
 
     def show(self, file=None) -> None:

@@ -15,6 +15,7 @@ from coach.cli.options import (
     voice_options,
 )
 from coach.cli.ui import Stages, screening_asker, warn
+from coach.session.run import SessionMode
 
 PLAY_HELP = """Play a routine from pre-rendered clips (rendering what is missing first).
 
@@ -37,7 +38,7 @@ LIVE_HELP = """Speak a routine live: each cue is synthesised a few seconds befor
     """
 
 
-def _session_command(mode: str, help_text: str) -> click.Command:
+def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @click.command(mode, help=help_text)
     @click.argument("routine")
     @timing_options

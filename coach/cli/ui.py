@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -16,7 +17,7 @@ class Stages:
 
     def __init__(self) -> None:
         self.shown = sys.stderr.isatty()
-        self._bar = None
+        self._bar: Any = None   # click's ProgressBar (its class is not public)
 
     def stage(self, label: str):
         def report(done: int, total: int) -> None:

@@ -42,13 +42,18 @@ def id3_tag_bytes(
             CTOC(
                 element_id=TOC_ELEMENT_ID,
                 flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                child_element_ids=[frame.element_id for frame in chap_frames],
+                child_element_ids=[_element_id(frame) for frame in chap_frames],
                 sub_frames=[TIT2(encoding=Encoding.UTF8, text=[title])],
             )
         )
     tag = _render(tags, padding_bytes=PADDING_BYTES)
-    _check_chapter_order(tag, [frame.element_id for frame in chap_frames])
+    _check_chapter_order(tag, [_element_id(frame) for frame in chap_frames])
     return tag
+
+
+def _element_id(frame: CHAP) -> str:
+    # mutagen builds frame attributes from its frame specs at run time; its stubs do not know them.
+    return str(getattr(frame, "element_id"))
 
 
 def chapter_frames(chapters: Sequence[Chapter]) -> list[CHAP]:

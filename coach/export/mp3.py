@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import IO
 
 import lameenc
 import numpy as np
@@ -43,7 +43,7 @@ _INFO_TAG_BYTES = 4 + _SIDE_INFO_BYTES + 4 + 4 + 4 + 4 + 100 + 4 + 36
 
 def write_mp3(
     chunks: Iterable[np.ndarray],
-    out: BinaryIO,
+    out: IO[bytes],
     *,
     bitrate_kbps: int = DEFAULT_BITRATE_KBPS,
     quality: int = DEFAULT_QUALITY,

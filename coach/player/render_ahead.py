@@ -99,7 +99,7 @@ class RenderAhead:
                 while not self._closed and job is None:
                     self._cond.wait()
                     job = self._next_job()
-                if self._closed:
+                if self._closed or job is None:
                     return
             segment = self._segments[job]
             try:

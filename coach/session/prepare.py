@@ -136,11 +136,7 @@ def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, 
     the rest ahead into the cache; "live" uses no cache and synthesizes each clip when the player
     asks for it. `voice`: one already built (and warming up), else built from `choice`."""
     if mode == "export":
-        voice = voice or choice.get("render")
-        cache = open_cache(cache_dir)
-        timeline = measured_timeline(routine, options, voice, cache, progress)
-        return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text),
-                        lambda text: cache.clip_ms(voice, text), cache)
+        return _prepare_export(routine, options, voice or choice.get("render"), open_cache(cache_dir), progress)
     from coach.session.clips import SessionClips, synthesis_order
 
     voice = voice or choice.get(voice_purpose(mode))
@@ -160,6 +156,13 @@ def complete_cache(routine: m.Routine, options: m.CompileOptions, voice: Voice, 
     """Render what the next run will say that this one did not: with measured lengths the session
     is shorter, so its introduction names other minutes. Then the next run is fully warm."""
     measured_timeline(routine, options, voice, cache, jobs=1, spoken_only=True)
+
+
+def _prepare_export(routine: m.Routine, options: m.CompileOptions, voice: Voice, cache: ClipCache,
+                    progress: ProgressFn | None) -> Prepared:
+    timeline = measured_timeline(routine, options, voice, cache, progress)
+    return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text),
+                    lambda text: cache.clip_ms(voice, text), cache)
 
 
 def voice_purpose(mode: Mode) -> Purpose:

@@ -68,10 +68,6 @@ def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
                 output: Output | None = None) -> str:
     """Run the session; returns how it ended (coach.vocab.ENDINGS). Ctrl-C (or SIGTERM) ends it as
     "interrupted", and then KeyboardInterrupt is raised once the history is written."""
-    from coach.history import History, default_history_path
-    from coach.safety import too_often_note
-    from coach.screening import Answers, default_config_path, screen
-
     if output is None:
         from coach.player import SimpleaudioOutput
 
@@ -79,7 +75,23 @@ def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
         output.open()
     # The voice next, and its model loading on a thread while the person answers the screening.
     voice = request.voice.get(preparing.voice_purpose(request.mode))
-    threading.Thread(target=_warm_up, args=(voice,), name="coach-voice-warm-up", daemon=True).start()
+    warming = threading.Thread(target=_warm_up, args=(voice,), name="coach-voice-warm-up")
+    warming.start()
+    try:
+        ended = _screened_session(request, hooks, output, voice)
+    finally:
+        # Never leave while a model is still loading: a native library torn down mid-load aborts.
+        warming.join()
+    if ended == "interrupted":
+        raise KeyboardInterrupt
+    return ended
+
+
+def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Output, voice: Voice) -> str:
+    from coach.history import History, default_history_path
+    from coach.safety import too_often_note
+    from coach.screening import Answers, default_config_path, screen
+
     routine, options = request.routine, request.options
     answers = screen(routine, Answers(request.config_path or default_config_path()), options.cleared,
                      request.assume_none, hooks.ask)
@@ -99,8 +111,6 @@ def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
         finally:
             history.end(session_id, ended)
             prepared.finish()
-    if ended == "interrupted":
-        raise KeyboardInterrupt
     return ended
 
 

@@ -162,7 +162,7 @@ def _forkserver() -> multiprocessing.context.BaseContext:
 
 def _in_child(target: Callable[..., Any], args: tuple[Any, ...], timeout_s: float) -> Any:
     """Run target(*args) in a fresh child; return its result or raise EngineError with its message."""
-    context = _forkserver()
+    context: Any = _forkserver()   # a forkserver or spawn context; the stubs' BaseContext lacks Process
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child_main, args=(target, args, sender), daemon=True, name="coach-espeak")
     try:

@@ -7,7 +7,7 @@ clip cache), so what `coach show` prints and what an export plays come from one 
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Callable
+from typing import Any, Callable
 
 from coach import model as m
 from coach.safety import CLEARED_REMINDER, OPENING_NOTE
@@ -160,6 +160,7 @@ class _Builder:
         inhale_ms, exhale_ms = self.pace(h.inhale_ms), self.pace(h.exhale_ms)
         candidates: list[Candidate] = []
         tones: list[tuple[int, str]] = []
+        breaths = h.breaths or 0
         if h.hold_ms is not None:
             span_ms = self.scaled_hold(h.hold_ms)
             countdown = min(h.countdown, span_ms // 1000 - 1)
@@ -168,9 +169,9 @@ class _Builder:
             if h.halfway:
                 candidates += self.fixed(span_ms // 2, HALFWAY, "halfway")
         else:
-            span_ms = h.breaths * (inhale_ms + exhale_ms)
-            candidates, tones = self.breath_phases(h.breaths, inhale_ms, exhale_ms, INHALE, EXHALE)
-        original_ms = h.duration_ms if h.hold_ms is not None else h.breaths * (h.inhale_ms + h.exhale_ms)
+            span_ms = breaths * (inhale_ms + exhale_ms)
+            candidates, tones = self.breath_phases(breaths, inhale_ms, exhale_ms, INHALE, EXHALE)
+        original_ms = h.duration_ms
         for cue in h.cues:
             at_ms = cue.at_ms * span_ms // original_ms
             kind = "safety" if cue.safety else "hold-cue"
@@ -205,7 +206,7 @@ class _Builder:
         are spoken before it, which moves the span but never shortens it."""
         while True:
             origin = self.t + (self.gap if tones else 0)
-            busy = [(s - origin, e - origin) for s, e in [self.last_speech] if self.last_speech]
+            busy = [(s - origin, e - origin) for s, e in [self.last_speech]] if self.last_speech else []
             fit = fit_span(span_ms, candidates, self.spoken_ms, busy)
             if not fit.unplaced_safety:
                 break
@@ -295,7 +296,7 @@ class _Builder:
 
 # How each step kind compiles: (builder, step, exercise title, later repetition). A test checks that
 # every kind in coach.model.STEP_TYPES has an entry.
-_STEP_HANDLERS = {
+_STEP_HANDLERS: dict[type, Callable[[_Builder, Any, str, bool], None]] = {
     m.Say: _Builder.instruction,
     m.SafetyStep: _Builder.safety_step,
     m.Hold: _Builder.hold,
