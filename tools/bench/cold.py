@@ -8,8 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tools.bench.config import COACH, ENGINES, PLAY_TIMEOUT_S, PYTHON, ROOT
-from tools.bench.sessions import _first_sounds
+from tools.bench.config import ENGINES, PLAY_TIMEOUT_S, PYTHON, ROOT
+from tools.bench.sessions import first_sounds, play_command
 from tools.bench.workspace import Workspace
 
 
@@ -20,20 +20,17 @@ def bench_first_sound(ws: Workspace, routines: tuple[str, ...]) -> dict:
         for engine in ENGINES:
             folder = ws.folder(f"first-{routine}-{engine}")
             cache = folder / "cache"
-            cmd = [COACH, "play", routine, "--engine", engine, "--yes", "--cache-dir", str(cache)]
-
-            def env_for(config, cache=cache):
-                return ws.env(cache, config)
+            cmd, env_for = play_command(ws, routine, engine, cache)
 
             def empty(cache=cache):
                 shutil.rmtree(cache, ignore_errors=True)
                 cache.mkdir()
 
-            results[(routine, engine, "cold")] = _first_sounds(cmd, env_for, folder, empty)
+            results[(routine, engine, "cold")] = first_sounds(cmd, env_for, folder, empty)
             # Warm: the cache one whole (fast-clock) session leaves behind, as after a first play.
             empty()
             cold_session(routine, engine, cache, speed=8.0)
-            results[(routine, engine, "warm")] = _first_sounds(cmd, env_for, folder, lambda: None)
+            results[(routine, engine, "warm")] = first_sounds(cmd, env_for, folder, lambda: None)
     return results
 
 

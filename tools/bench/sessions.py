@@ -89,16 +89,23 @@ def _wait_for_first_sound(proc: subprocess.Popen, raw: Path, start: float, timeo
     return None
 
 
+def play_command(ws: Workspace, routine: str, engine: str, cache: Path):
+    """`coach play` on a cache of its own, and the environment for it given an ALSA config."""
+    cmd = [COACH, "play", routine, "--engine", engine, "--yes", "--cache-dir", str(cache)]
+
+    def env_for(config: Path) -> dict[str, str]:
+        return ws.env(cache, config)
+
+    return cmd, env_for
+
+
 def bench_play(ws: Workspace, routine: str, warm: dict[str, Path]) -> dict:
     results = {}
     for engine in ENGINES:
         for state in PLAY_STATES:
             folder = ws.folder(f"play-{engine}-{state}")
             cache = folder / "cache"
-            cmd = [COACH, "play", routine, "--engine", engine, "--yes", "--cache-dir", str(cache)]
-
-            def env_for(config, cache=cache):
-                return ws.env(cache, config)
+            cmd, env_for = play_command(ws, routine, engine, cache)
 
             def reset(engine=engine, state=state, cache=cache):
                 if state == "warm" and cache.is_dir():
@@ -112,11 +119,11 @@ def bench_play(ws: Workspace, routine: str, warm: dict[str, Path]) -> dict:
             if state == "warm":  # one untimed play first, so the cache holds everything play needs
                 reset()
                 run_session(cmd, env_for, folder, until_first_sound=True, timeout_s=PLAY_TIMEOUT_S)
-            results[(engine, state)] = _first_sounds(cmd, env_for, folder, reset)
+            results[(engine, state)] = first_sounds(cmd, env_for, folder, reset)
     return results
 
 
-def _first_sounds(cmd, env_for, folder: Path, setup) -> dict:
+def first_sounds(cmd, env_for, folder: Path, setup) -> dict:
     firsts = []
     for _ in range(RUNS):
         setup()
