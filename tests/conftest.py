@@ -12,4 +12,5 @@ def private_state(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("COACH_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("COACH_CONFIG", str(home / "config.json"))
     monkeypatch.setenv("COACH_HISTORY_DB", str(home / "history.sqlite"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))   # what coach keeps in the user cache
     return home

@@ -41,6 +41,12 @@ INSTALL_HINT = "install it with `apt-get install libespeak-ng1 espeak-ng` (or ru
 VOLUME = 1.0   # pyttsx3's start value; set again for every cue so the identity below stays true
 PITCH = 50     # espeak-ng's default; coach never changes it
 
+LIBRARY = "libespeak-ng.so.1"
+# The files whose change means another espeak-ng: the library and its voice data (Debian's layout,
+# and a local build's).
+_LIBRARY_FILES = ("/usr/lib/*/libespeak-ng.so.1*", "/usr/lib/libespeak-ng.so.1*", "/usr/local/lib/libespeak-ng.so.1*",
+                  "/usr/lib/*/espeak-ng-data/voices", "/usr/share/espeak-ng-data/voices",
+                  "/usr/local/share/espeak-ng-data/voices")
 _CHILD_START_S = 30.0   # a cold forkserver imports numpy first; generous for a slow machine
 _PER_CHAR_S = 0.05      # espeak renders ~400x real time; this only catches a hung engine
 _IDLE_POLL_S = 0.0005
@@ -133,13 +139,75 @@ def resolve_voice_id(requested: str, voices: Sequence[VoiceInfo]) -> str:
 
 
 def _catalog() -> _Catalog:
-    """Voices and library version, asked of a child once per process (failures are not cached)."""
+    """Voices and library version: saved from an earlier run while the installed library is the same
+    (asking a child costs about 0.15 s, on the way to a session's first sound), else asked of a child
+    once per process and saved (failures are not cached)."""
     global _catalog_cache
     with _lock:
         if _catalog_cache is None:
-            version, voices = _in_child(_catalog_in_child, (), _CHILD_START_S)
-            _catalog_cache = _Catalog(version, tuple(VoiceInfo(i, n, tuple(langs)) for i, n, langs in voices))
+            stamp = _library_stamp()
+            _catalog_cache = _saved_catalog(stamp) if stamp else None
+            if _catalog_cache is None:
+                version, voices = _in_child(_catalog_in_child, (), _CHILD_START_S)
+                _catalog_cache = _Catalog(version, tuple(VoiceInfo(i, n, tuple(langs)) for i, n, langs in voices))
+                if stamp:
+                    _save_catalog(stamp, _catalog_cache)
         return _catalog_cache
+
+
+def _library_stamp() -> str | None:
+    """What identifies the installed espeak-ng (its library and voice data files, pyttsx3's version), or
+    None when the library cannot be loaded here: then nothing saved is trusted."""
+    import ctypes
+    import glob
+
+    try:
+        ctypes.cdll.LoadLibrary(LIBRARY)   # what pyttsx3 loads; it starts nothing
+    except OSError:
+        return None
+    parts = [f"pyttsx3={package_version('pyttsx3')}"]
+    for pattern in _LIBRARY_FILES:
+        for path in sorted(glob.glob(pattern)):
+            st = os.stat(path)
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts) if len(parts) > 1 else None
+
+
+def _catalog_file():
+    from pathlib import Path
+
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("coach")) / "espeak-catalog.json"
+
+
+def _saved_catalog(stamp: str) -> _Catalog | None:
+    import json
+
+    try:
+        data = json.loads(_catalog_file().read_text(encoding="utf-8"))
+        if data.get("stamp") != stamp:
+            return None
+        return _Catalog(str(data["version"]), tuple(VoiceInfo(str(i), str(n), tuple(langs))
+                                                    for i, n, langs in data["voices"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save_catalog(stamp: str, catalog: _Catalog) -> None:
+    import json
+
+    from coach.atomic import atomic_write
+
+    data = {"stamp": stamp, "version": catalog.espeak_version,
+            "voices": [[v.id, v.name, list(v.languages)] for v in catalog.voices]}
+    try:
+        path = _catalog_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path, "w") as f:
+            json.dump(data, f)
+    except OSError:
+        pass   # only costs the next run the 0.15 s
 
 
 
