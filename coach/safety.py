@@ -5,6 +5,8 @@ the reference articles; spoken by sessions and printed by `coach safety`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from coach.model import Text
 
 OPENING_NOTE = Text(
@@ -21,14 +23,51 @@ CLEARED_REMINDER = Text(
     "minimal",
 )
 
-# Spoken after a safety stop, one short sentence at a time so someone can follow with eyes closed.
-GUIDED_EXIT: tuple[str, ...] = (
+# Spoken after a safety stop, one short sentence at a time so someone can follow with eyes closed:
+# the opening, then how to come out of the position the person is in and how to rest, then the signs
+# that need help at once, then when to see a doctor.
+EXIT_OPENING: tuple[str, ...] = (
     "Stopping now.",
     "Slowly come out of the position. There is no hurry.",
+)
+
+# How to come out of each position (coach.vocab.POSITIONS) and rest: the position at the moment of
+# the stop decides. Written for someone who may be in pain: small movements, support first.
+EXIT_BY_POSITION: dict[str, tuple[str, ...]] = {
+    "standing": ("Let your arms come down and stand with your knees soft.",
+                 "If you feel unsteady, hold on to something firm, or sit down."),
+    "seated-chair": ("Come back to sitting upright, with both feet flat on the floor.",
+                     "Stay seated and breathe easily until you feel ready to stand."),
+    "seated-floor": ("Unwind slowly and put your hands on the floor beside you.",
+                     "If you like, lie down on your side with your knees bent, and breathe easily."),
+    "kneeling": ("Bring your hands forward onto the floor and lower yourself onto your side.",
+                 "Rest there with your knees bent, and breathe easily for a few breaths."),
+    "all-fours": ("Lower your hips and knees gently and lie down on your side.",
+                  "Rest there with your knees bent, and breathe easily for a few breaths."),
+    "lying-back": ("Bend your knees, feet flat, and roll gently onto your side.",
+                   "Rest there and breathe easily for a few breaths."),
+    "lying-front": ("Turn your head to one side, and roll slowly onto your side.",
+                    "Rest there with your knees bent, and breathe easily for a few breaths."),
+    "lying-side": ("Stay on your side with your knees bent and your head supported.",
+                   "Rest there and breathe easily for a few breaths."),
+    "on-roller": ("Support your head with your hands, lift your hips, and roll off the foam roller to one side.",
+                  "Rest on the floor with your knees bent, and breathe easily for a few breaths."),
+    "on-ball": ("Lower your hips to the floor, and slide off the ball to one side.",
+                "Rest on the floor with your knees bent, and breathe easily for a few breaths."),
+    "bed-edge": ("Bring your legs up onto the bed, and roll onto your side, away from the edge.",
+                 "Rest there and breathe easily for a few breaths."),
+    "hanging": ("Put your feet back on the floor or the step, and only then let go of the bar.",
+                "Stand still for a moment, and hold on to something firm if you feel unsteady."),
+}
+# Before the first exercise the position is not known: the general way out.
+EXIT_ANY_POSITION: tuple[str, ...] = (
     "If you are lying down, bend your knees and roll gently onto your side.",
     "Rest there and breathe easily for a few breaths.",
-    "When you are ready, push yourself up with your hands, slowly.",
 )
+EXIT_GETTING_UP = "When you are ready, get up slowly, using your hands for support."
+
+# The generic guided exit, printed by `coach safety`.
+GUIDED_EXIT: tuple[str, ...] = EXIT_OPENING + EXIT_ANY_POSITION + (EXIT_GETTING_UP,)
 
 # The signs the articles name as reasons to see a doctor rather than stretch.
 SEE_A_DOCTOR: tuple[str, ...] = (
@@ -65,9 +104,16 @@ def too_often_note(done_today: int) -> str:
     return f"You have already started this routine {times} today. {TOO_OFTEN_NOTE}"
 
 
-def spoken_exit() -> tuple[str, ...]:
-    """Everything a safety stop says, in order."""
-    return GUIDED_EXIT + (SPOKEN_DOCTOR,)
+def spoken_exit(position: str | None = None) -> tuple[str, ...]:
+    """Everything a safety stop says, in order, for someone in `position` (None: not known)."""
+    way_out = EXIT_BY_POSITION.get(position, EXIT_ANY_POSITION) if position else EXIT_ANY_POSITION
+    getting_up = () if position in ("standing", "hanging") else (EXIT_GETTING_UP,)
+    return EXIT_OPENING + way_out + getting_up + (URGENT_SENTENCE, SPOKEN_DOCTOR)
+
+
+def exit_texts(positions: Iterable[str | None]) -> tuple[str, ...]:
+    """Every sentence a safety stop may say in these positions, each once, in order."""
+    return tuple(dict.fromkeys(text for position in positions for text in spoken_exit(position)))
 
 
 def guidance_text() -> str:

@@ -18,7 +18,7 @@ from alsa_capture import read_capture, write_capture_config
 from support import tiny_script
 from coach.cache import ClipCache, read_clip
 from coach.cli import cli
-from coach.safety import spoken_exit
+from coach.safety import exit_texts
 from coach.speech import get_voice
 
 pytestmark = pytest.mark.slow
@@ -60,7 +60,7 @@ def test_a_cold_play_fills_the_cache_and_plays_what_a_warm_play_plays(tiny, tmp_
     cold_audio, cold_log = play(tiny, tmp_path, monkeypatch, "cold", engine)
     cache, voice = ClipCache(tmp_path / "cache"), get_voice(engine)
     # Every clip the session spoke, and what a safety stop says, is in the cache and whole.
-    for text in [*spoken(cold_log), *spoken_exit()]:
+    for text in [*spoken(cold_log), *exit_texts([None, "kneeling"])]:
         assert cache.has(voice, text), text
         assert read_clip(cache.clip_path(cache.key(voice, text))) is not None, text
     warm_audio, warm_log = play(tiny, tmp_path, monkeypatch, "warm", engine)

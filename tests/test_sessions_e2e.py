@@ -25,7 +25,7 @@ from terminal import read_until, start_on_a_terminal
 from coach.audio_format import ms_to_samples
 from coach.model import CompileOptions
 from coach.player.segments import sound_segments
-from coach.safety import GUIDED_EXIT, spoken_exit
+from coach.safety import GUIDED_EXIT, URGENT_SENTENCE, spoken_exit
 from coach.library import resolve
 from coach.session import VoiceChoice
 from coach.session.prepare import preview_timeline
@@ -133,6 +133,7 @@ def test_the_safety_stop_key_stops_and_speaks_the_guided_exit(setup, tmp_path):
     assert "Safety stop: coming out of the position." in seen
     for sentence in GUIDED_EXIT:
         assert sentence in seen
+    assert URGENT_SENTENCE in seen
     assert outcomes(env) == [("tiny-stretch", "safety-stop")]
     # After the routine stopped, the device got the spoken exit, sentence by sentence, in order.
     from coach.cache import ClipCache

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from coach import model as m
 from coach.progress import ProgressFn
-from coach.safety import spoken_exit
+from coach.safety import exit_texts, spoken_exit
 from coach.session.voice import VoiceChoice, open_cache
 from coach.timeline.compiler import compile_sentences, compile_timeline
 from coach.timeline.estimate import estimate_spoken_ms
@@ -41,9 +41,10 @@ class Prepared:
     cache: ClipCache | None = None          # the cache behind clip_for (None for live)
     clips: SessionClips | None = None       # synthesis during the session (play, live)
 
-    def exit_timeline(self) -> Timeline:
-        """What a safety stop says: the guided exit and the signs that mean seeing a doctor."""
-        return compile_sentences("safety-stop", "Safety stop", spoken_exit(), self.planned_ms)
+    def exit_timeline(self, position: str | None = None) -> Timeline:
+        """What a safety stop says to someone in `position`: the way out of it, the signs that need
+        help at once, and those that mean seeing a doctor."""
+        return compile_sentences("safety-stop", "Safety stop", spoken_exit(position), self.planned_ms)
 
     def finish(self) -> None:
         """Stop synthesis and record the cache's hits and misses; call when the session is over."""
@@ -124,9 +125,15 @@ def cached_lengths_timeline(routine: m.Routine, options: m.CompileOptions, voice
     return estimated_timeline(routine, options)
 
 
-def prerender_exit(cache: ClipCache, voice: Voice, jobs: int = 2) -> None:
-    """Render what a safety stop says, so that a stop speaks at once instead of waiting for a render."""
-    cache.render_many(voice, spoken_exit(), jobs=jobs)
+def prerender_exit(cache: ClipCache, voice: Voice, routines: Iterable[m.Routine], jobs: int = 2) -> None:
+    """Render what a safety stop says in any position of these routines, so that a stop speaks at
+    once instead of waiting for a render."""
+    cache.render_many(voice, exit_texts(stop_positions(routines)), jobs=jobs)
+
+
+def stop_positions(routines: Iterable[m.Routine]) -> list[str | None]:
+    """Where a safety stop can find someone: before the first exercise, then each exercise's position."""
+    return [None, *dict.fromkeys(e.position for r in routines for e in r.exercises)]
 
 
 def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, cache_dir: Path | None,
@@ -144,11 +151,11 @@ def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, 
     clips = SessionClips(voice, cache, ahead=mode == "play")
     timeline = compile_timeline(routine, clips.planned_ms, options,
                                 lengths_from="estimate" if clips.planned_any_slot() else "audio")
-    exit_texts = spoken_exit()
-    for text in exit_texts:
+    stop_texts = exit_texts(_positions_by_time(timeline))
+    for text in stop_texts:
         clips.planned_ms(text)   # planned now, so a stop speaks them in the slots they were given
     then = (lambda: complete_cache(routine, options, voice, cache)) if cache is not None else None
-    clips.start(synthesis_order(timeline.cues, exit_texts), then)
+    clips.start(synthesis_order(timeline.cues, stop_texts), then)
     return Prepared(routine, timeline, clips.clip_for, clips.planned_ms, cache, clips)
 
 
@@ -163,6 +170,11 @@ def _prepare_export(routine: m.Routine, options: m.CompileOptions, voice: Voice,
     timeline = measured_timeline(routine, options, voice, cache, progress)
     return Prepared(routine, timeline, lambda text: cache.get_or_render(voice, text),
                     lambda text: cache.clip_ms(voice, text), cache)
+
+
+def _positions_by_time(timeline: Timeline) -> list[str | None]:
+    """The positions a stop can find someone in, the first ones first (synthesized in this order)."""
+    return [timeline.position_at(0), *dict.fromkeys(p for _, p in timeline.positions)]
 
 
 def voice_purpose(mode: Mode) -> Purpose:
@@ -183,11 +195,12 @@ def render_routines(routines: Iterable[m.Routine], options: m.CompileOptions, ch
     """`coach render`: every clip of these routines, and what a safety stop says, into the cache."""
     voice = choice.get("render")
     cache = open_cache(cache_dir)
+    routines = list(routines)
     count = 0
     for routine in routines:
         measured_timeline(routine, options, voice, cache, progress=progress, jobs=jobs)
         count += 1
-    prerender_exit(cache, voice, jobs=jobs)
+    prerender_exit(cache, voice, routines, jobs=jobs)
     cache.record_usage()
     stats = cache.stats()
     return RenderSummary(voice.spec.engine, count, stats.clips, stats.size_bytes, cache.root)
@@ -201,11 +214,12 @@ def prune_unused(routines: Iterable[m.Routine], options: m.CompileOptions, choic
 
     cached_or_estimated_ms = _cached_or_estimated(cache, voice)
     keep: set[str] = set()
+    routines = list(routines)
     for routine in routines:
         # Estimated lengths ask for every form the compiler might choose; measured ones only add the
         # few texts that depend on them (the minutes in the introduction), so ask both ways.
         texts = texts_to_render(routine, options, estimate_spoken_ms)
         texts |= texts_to_render(routine, options, cached_or_estimated_ms)
         keep |= {cache.key(voice, t) for t in texts}
-    keep |= {cache.key(voice, t) for t in spoken_exit()}   # every play may need them
+    keep |= {cache.key(voice, t) for t in exit_texts(stop_positions(routines))}   # a stop may say them
     return cache.prune(keep, identity=voice.cache_identity())

@@ -124,15 +124,17 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
     try:
         player = Player(prepared.timeline, prepared.clip_for, output, on_event=view, timing_log=log)
         with KeyReader(player.command, hooks.keys):
-            ended = player.run().ended
+            result = player.run()
     finally:
         view.close()
+    ended = result.ended
     if ended in ("safety-stop", "interrupted"):
         screen.write(("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.") + "\n")
         screen.flush()
         exit_view = make_view(screen, interactive=False)
         try:
-            exit_player = Player(prepared.exit_timeline(), prepared.clip_for, output, on_event=exit_view)
+            position = prepared.timeline.position_at(result.position_ms)   # where the stop found them
+            exit_player = Player(prepared.exit_timeline(position), prepared.clip_for, output, on_event=exit_view)
             with KeyReader(exit_player.command, hooks.keys):
                 exit_player.run()
         except KeyboardInterrupt:

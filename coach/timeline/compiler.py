@@ -7,6 +7,7 @@ clip cache), so what `coach show` prints and what an export plays come from one 
 from __future__ import annotations
 
 from bisect import bisect_right
+import dataclasses
 from typing import Any, Callable
 
 from coach import model as m
@@ -36,11 +37,7 @@ def compile_timeline(routine: m.Routine, spoken_ms: SpokenMs, options: m.Compile
     first = _Builder(spoken_ms, options).build(routine, minutes=0)
     minutes = max(1, round(first.duration_ms / 60_000))
     timeline = _Builder(spoken_ms, options).build(routine, minutes=minutes)
-    return Timeline(
-        name=routine.name, title=routine.title, duration_ms=timeline.duration_ms, cues=timeline.cues,
-        chapters=timeline.chapters, dropped=timeline.dropped, lengths_from=lengths_from,
-        verbosity=options.verbosity,
-    )
+    return dataclasses.replace(timeline, lengths_from=lengths_from, verbosity=options.verbosity)
 
 
 def duration_ms(routine: m.Routine, spoken_ms: SpokenMs, options: m.CompileOptions = m.CompileOptions()) -> int:
@@ -77,6 +74,7 @@ class _Builder:
         self.chapters: list[list] = []          # [title, start_ms]
         self.dropped: list[DroppedCue] = []
         self.last_speech: tuple[int, int] | None = None
+        self.positions: list[tuple[int, str]] = []   # (start_ms, position) as each exercise begins
 
     # -- the session ---------------------------------------------------------------------------
 
@@ -104,6 +102,7 @@ class _Builder:
 
     def exercise(self, ex: m.Exercise, index: int, previous_position: str | None) -> None:
         self.chapter(ex.title)
+        self.positions.append((self.t + self.gap, ex.position))
         self.say("announce", m.Text(f"{'First' if index == 0 else 'Next'}: {ex.title}.", None, "minimal"))
         self.say("safety", ex.safety, safety=True)
         if ex.position != previous_position:
@@ -291,7 +290,8 @@ class _Builder:
              for c, _ in self.cues),
             key=lambda c: (c.start_ms, c.end_ms),
         )
-        return Timeline(routine.name, routine.title, duration_ms, tuple(cues), chapters, tuple(self.dropped))
+        return Timeline(routine.name, routine.title, duration_ms, tuple(cues), chapters, tuple(self.dropped),
+                        positions=tuple(self.positions))
 
 
 # How each step kind compiles: (builder, step, exercise title, later repetition). A test checks that

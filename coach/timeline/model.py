@@ -86,6 +86,16 @@ class Timeline:
     dropped: tuple[DroppedCue, ...] = ()
     lengths_from: str = "estimate"   # "estimate" or "audio": where the spoken lengths came from
     verbosity: str = "full"
+    positions: tuple[tuple[int, str], ...] = ()   # (start_ms, position) as each exercise begins
+
+    def position_at(self, position_ms: float) -> str | None:
+        """The body position the routine has reached at this moment (None before the first exercise)."""
+        current = None
+        for start_ms, position in self.positions:
+            if start_ms > position_ms:
+                break
+            current = position
+        return current
 
     @property
     def speech(self) -> tuple[Cue, ...]:
