@@ -78,14 +78,29 @@ def _expand(routine: m.RoutineScript, folder: Path | None, stack: tuple[str, ...
             continue
         if isinstance(script, m.RoutineScript):
             if entry.hold_s or entry.breaths or entry.reps:
+                # Reported, and the routine is still expanded: its own problems must show too.
                 problems.append(Problem(routine.source, entry.line,
                                         f"'{entry.name}' is a routine; overrides (hold_s, breaths, reps) apply to exercises only"))
-                continue
             sub_folder = folder if _local_path(entry.name, folder) else None
             out.extend(_expand(script, sub_folder, stack + (entry.name,), problems))
         else:
+            problems.extend(Problem(routine.source, entry.line, why) for why in unused_overrides(script, entry))
             out.append(apply_overrides(script, entry))
     return out
+
+
+def unused_overrides(exercise: m.Exercise, entry: m.Entry) -> list[str]:
+    """An override the exercise has nothing to apply to is a mistake worth saying, not a silent no-op."""
+    steps = list(m.iter_steps(exercise.steps))
+    has = {
+        "hold_s": any(isinstance(s, m.Hold) and s.hold_ms is not None for s in steps),
+        "breaths": any(isinstance(s, m.Breathe) or (isinstance(s, m.Hold) and s.breaths is not None) for s in steps),
+        "reps": any(isinstance(s, m.Repeat) for s in steps),
+    }
+    what = {"hold_s": "hold timed in seconds", "breaths": "hold counted in breaths and no 'breathe' step",
+            "reps": "'repeat' step"}
+    return [f"'{key}' has nothing to apply to: '{exercise.name}' has no {what[key]}; remove '{key}' from this entry"
+            for key in ("hold_s", "breaths", "reps") if getattr(entry, key) and not has[key]]
 
 
 def _local_path(name: str, folder: Path | None) -> Path | None:

@@ -11,8 +11,10 @@ _SOURCES = {
 
 
 def clock(ms: int) -> str:
-    minutes, rest = divmod(ms, 60_000)
-    return f"{minutes}:{rest / 1000:04.1f}"
+    """m:ss.t, rounded to the tenth first so that 2:59.96 reads 3:00.0, never 2:60.0."""
+    tenths = (int(ms) + 50) // 100   # half up, as the old formatting did
+    minutes, rest = divmod(tenths, 600)
+    return f"{minutes}:{rest // 10:02d}.{rest % 10}"
 
 
 def format_timeline(timeline: Timeline) -> str:

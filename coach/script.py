@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -82,6 +83,9 @@ def _read_exercise(top: Fields, report: Report, name, title, description) -> m.E
         inhale_ms = _seconds_ms(breath.number("inhale_s", *PHASE_S, "seconds", integer=False, example="4")) or inhale_ms
         exhale_ms = _seconds_ms(breath.number("exhale_s", *PHASE_S, "seconds", integer=False, example="6")) or exhale_ms
     safety = _text_field(top, "safety", report, required=True, level_default="minimal")
+    for field_name, text in (("setup", setup), ("safety", safety)):
+        if text is not None:
+            _check_text_placeholders(text, report, top.line_for(field_name), inside_sides=False)
     steps: tuple = ()
     steps_node = top.raw("steps")
     if steps_node is None:
@@ -91,6 +95,7 @@ def _read_exercise(top: Fields, report: Report, name, title, description) -> m.E
         if not steps:
             if not any(p.line >= top.line_for("steps") for p in report.problems):
                 report.add(top.line_for("steps"), "'steps' is empty; add at least one step, e.g. - say: Kneel on your mat.")
+    _check_placeholders(steps, report, inside_sides=False)
     if (report.problems or focus is None or equipment is None or position is None or contraindications is None
             or safety is None):
         return None
@@ -105,6 +110,41 @@ def _read_exercise(top: Fields, report: Report, name, title, description) -> m.E
         position=position, contraindications=contraindications, safety=safety, steps=steps,
         setup=setup, setup_ms=setup_ms, source=report.path,
     )
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+SIDE_PLACEHOLDERS = ("{side}", "{other}")
+
+
+def _check_placeholders(steps: tuple, report: Report, inside_sides: bool) -> None:
+    """{side} and {other} only mean something inside a 'sides' block; any other {word} is a typo."""
+    for step in steps:
+        for text in _texts_of(step):
+            _check_text_placeholders(text, report, step.line, inside_sides)
+        _check_placeholders(step.children(), report, inside_sides or isinstance(step, m.Sides))
+
+
+def _texts_of(step: m.Step) -> list[m.Text]:
+    """The texts a step speaks itself (not its children's)."""
+    texts: list[m.Text] = []
+
+    def collect(text: m.Text) -> m.Text:
+        texts.append(text)
+        return text
+
+    step.map_texts(collect)
+    return texts
+
+
+def _check_text_placeholders(text: m.Text, report: Report, line: int, inside_sides: bool) -> None:
+    for form in (text.full, text.brief):
+        for placeholder in dict.fromkeys(_PLACEHOLDER.findall(form or "")):
+            if placeholder not in SIDE_PLACEHOLDERS:
+                report.add(line, f"'{placeholder}' is not a placeholder; write {{side}} or {{other}} "
+                                 f"(inside a 'sides' block), or remove the braces")
+            elif not inside_sides:
+                report.add(line, f"{placeholder} only works inside a 'sides' block, where it becomes left or "
+                                 f"right; move this step into 'sides:', or write the side out")
 
 
 def _read_routine(top: Fields, report: Report, name, title, description) -> m.RoutineScript | None:

@@ -44,4 +44,5 @@ def validate_files(paths: tuple[Path, ...] | list[Path], session_limit_ms: int) 
                                                  f"the limit is {session_limit_ms // 60000}, shorten holds or split the routine"))
             continue
         counts["exercise" if isinstance(script, m.Exercise) else "routine"] += 1
-    return Validation(tuple(problems), counts["exercise"], counts["routine"])
+    # A routine and the broken exercise it names, validated together, report its problems once.
+    return Validation(tuple(dict.fromkeys(problems)), counts["exercise"], counts["routine"])

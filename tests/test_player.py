@@ -253,19 +253,22 @@ def test_a_slow_clip_makes_the_session_wait_for_it_and_skips_nothing():
     assert result.ended == "completed"
 
 
-def test_the_session_starts_when_its_first_seconds_are_ready():
-    """A voice model loading for the first sentence delays the start, not the first sentence."""
+def test_the_first_sound_never_waits_for_the_voice():
+    """A voice model still loading for the first sentence does not hold back the opening bell: the
+    session starts at once, and the sentence plays on time once the model is ready (issue 10)."""
     tl = small_timeline()
     clock = FakeClock()
+    model_loaded = threading.Event()
+    clock.at(1000, model_loaded.set)        # the model is ready 1 s in, before "Hello." is due at 1.5 s
 
     def clip_for(text: str) -> np.ndarray:
         if text == "Hello.":
-            clock.advance(1000)
+            assert model_loaded.wait(10)
         return noise_clip(text)
 
     _, output, result, log, _ = run(tl, clock, clip_for)
-    assert result.first_sound_ms == 1000 and output.times[:2] == [1000, 2500]
-    assert {e["late_ms"] for e in log} == {0}
+    assert result.first_sound_ms == 0 and output.times[:2] == [0, 1500]
+    assert {e["late_ms"] for e in log} == {0} and result.waited_ms == ()
 
 
 def test_next_on_the_last_step_ends_the_session():
@@ -479,3 +482,11 @@ def test_volume_scales_the_samples():
     assert scale_pcm(pcm, 0.5).tolist() == [0, 500, -500, 16384, -16384]
     with pytest.raises(ValueError):
         SimpleaudioOutput(volume=1.5)
+
+
+@pytest.mark.parametrize("ms, shown", [(0, "0:00.0"), (61_234, "1:01.2"), (179_949, "2:59.9"),
+                                       (179_950, "3:00.0"), (179_999, "3:00.0"), (59_999, "1:00.0")])
+def test_clock_times_never_read_sixty_seconds(ms, shown):
+    from coach.render_text import clock
+
+    assert clock(ms) == shown

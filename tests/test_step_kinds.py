@@ -72,6 +72,8 @@ def test_sides_fill_every_text_of_every_kind(kind):
 @pytest.mark.parametrize("kind", m.STEP_TYPES, ids=lambda t: t.KIND)
 def test_the_script_reader_knows_every_kind(tmp_path: Path, kind):
     _, yaml_step = SAMPLES[kind]
+    if kind is not m.Sides:   # {side} outside a 'sides' block is an error (test_validate checks it)
+        yaml_step = yaml_step.replace("{side}", "left")
     path = tmp_path / "probe.yaml"
     path.write_text(textwrap.dedent(f"""\
         format: 1
@@ -106,3 +108,19 @@ def test_overrides_reach_every_kind_they_name_at_any_depth():
     assert new_breath_hold.breaths == 6
     assert new_breathe.breaths == 6
     assert apply_overrides(exercise, m.Entry("x")) is exercise
+
+
+def test_a_safety_cue_goes_to_the_nearest_free_moment_inside_the_hold():
+    from coach.timeline.fitting import MARGIN_MS, Candidate, fit_span
+
+    lengths = {"Three.": 500, "Two.": 500, "One.": 500, "Keep your neck long.": 1500}
+    countdown = [Candidate(10_000 - k * 1000, (w,), "countdown") for k, w in ((3, "Three."), (2, "Two."), (1, "One."))]
+    # Wanted at 7.5 s, in the middle of the countdown: the nearest free moment is before it, inside the hold.
+    safety = Candidate(7_500, ("Keep your neck long.",), "safety", movable=True)
+    fit = fit_span(10_000, [*countdown, safety], lengths.__getitem__, [])
+    placed = {p.text: p for p in fit.placed}
+    assert not fit.unplaced_safety and not fit.dropped
+    assert placed["Keep your neck long."].end_ms + MARGIN_MS == placed["Three."].start_ms
+    # No room anywhere in a short, full hold: handed back to be spoken before it, never dropped.
+    fit = fit_span(2_000, [Candidate(1_000, ("One.",), "countdown"), safety], lengths.__getitem__, [])
+    assert fit.unplaced_safety == (safety,)

@@ -194,3 +194,26 @@ def test_a_rest_closing_a_repetition_is_skipped_after_the_last_one():
     ex = m.Exercise("x", "X", "d", ("lower-back",), ("mat",), "kneeling", ("pregnancy",), m.Text("Gently.", "Gently.", "minimal"), (rep,))
     timeline = compile_timeline(m.Routine("x", "X", "d", (ex,)), estimate_spoken_ms)
     assert sum(c.kind == "pause" for c in timeline.cues) == 2
+
+
+def _breath_cues_by_span(timeline):
+    """For each breath span, its breath cues as (offset from the span's start, text)."""
+    out = []
+    for span in spans(timeline):
+        inside = [c for c in timeline.cues if c.kind == "breath" and span.start_ms <= c.start_ms < span.end_ms]
+        out.append([(c.start_ms - span.start_ms, c.text) for c in inside])
+    return out
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_cues_inside_a_hold_never_take_a_breath_cues_place(routine, spoken_ms, opts):
+    import dataclasses
+
+    def without_hold_cues(step):
+        return dataclasses.replace(step, cues=()) if isinstance(step, m.Hold) else step
+
+    bare = dataclasses.replace(routine, exercises=tuple(
+        dataclasses.replace(ex, steps=m.map_steps(ex.steps, without_hold_cues)) for ex in routine.exercises))
+    assert _breath_cues_by_span(compile_random(routine, spoken_ms, opts)) == \
+        _breath_cues_by_span(compile_random(bare, spoken_ms, opts))

@@ -204,3 +204,39 @@ def test_the_whole_builtin_library_validates():
     result = run("validate", *files)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"ok: {len(files)} files valid")
+
+
+def test_side_placeholders_outside_sides_or_misspelled_are_errors(tmp_path):
+    text = GOOD.format(name="sided").replace("safety: Move slowly", "safety: Keep your {side} knee soft. Move slowly")
+    text = text.replace("  - say: Kneel on your mat.\n", "  - say: Kneel on your {side} knee.\n")
+    text += "  - sides:\n      steps:\n        - say: Turn to the {sied}.\n        - say: Look to the {other}.\n"
+    path = write(tmp_path, "sided", text)
+    result = run("validate", str(path))
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.startswith(str(path))]
+    assert lines[0].startswith(f"{path}:10: {{side}} only works inside a 'sides' block")
+    assert lines[1].startswith(f"{path}:12: {{side}} only works inside a 'sides' block")
+    assert lines[2].startswith(f"{path}:17: '{{sied}}' is not a placeholder")
+    assert len(lines) == 3   # {other} inside 'sides' is fine
+
+
+def test_a_routine_and_its_broken_exercise_report_each_problem_once(tmp_path):
+    bad = write(tmp_path, "broken", GOOD.format(name="broken").replace("{seconds: 20}", "{seconds: 999}"))
+    routine = write(tmp_path, "both", "format: 1\nkind: routine\nname: both\ntitle: Both\n"
+                                      "description: A routine naming a broken exercise.\nsequence: [broken]\n")
+    result = run("validate", str(bad), str(routine))
+    problems = [line for line in result.output.splitlines() if line.startswith(str(tmp_path))]
+    assert len(problems) == len(set(problems)) == 1
+    assert "1 problem(s) in 1 of 2 file(s)" in result.output
+
+
+def test_an_override_does_not_hide_a_circular_include_and_unused_overrides_are_reported(tmp_path):
+    write(tmp_path, "loop-b", "format: 1\nkind: routine\nname: loop-b\ntitle: B\ndescription: Back to A.\n"
+                              "sequence: [loop-a]\n")
+    a = write(tmp_path, "loop-a", "format: 1\nkind: routine\nname: loop-a\ntitle: A\ndescription: To B.\n"
+                                  "sequence:\n  - {exercise: loop-b, reps: 3}\n  - {exercise: child-pose, reps: 4}\n")
+    result = run("validate", str(a))
+    assert result.exit_code == 2
+    assert "apply to exercises only" in result.output
+    assert "circular composition" in result.output
+    assert f"{a}:8: 'reps' has nothing to apply to: 'child-pose' has no 'repeat' step" in result.output

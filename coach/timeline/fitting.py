@@ -1,10 +1,12 @@
 """Places cues inside a hold or breathing span so that none overlaps another or is cut off.
 
 The rule (docs/script-format.md, "When cues inside a hold do not fit"): candidates are placed in
-priority order; each needs its whole spoken length free, MARGIN_MS clear of other speech, and must
-end by its latest end. Fixed cues try their full then brief form at their moment; movable cues may
-also move up to MAX_SHIFT_MS later. What still does not fit is dropped, except safety cues, which
-are handed back to be spoken before the span.
+priority order (countdown, halfway, breath cues, safety cues, script cues: so a script cue never
+takes a breath cue's place); each needs its whole spoken length free, MARGIN_MS clear of other
+speech, and must end by its latest end. Fixed cues try their full then brief form at their moment;
+script cues may also move up to MAX_SHIFT_MS later; a safety cue goes to the free moment nearest
+its own anywhere in the span. What still does not fit is dropped, except safety cues, which are
+handed back to be spoken before the span (only when the span has no room for them at all).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Callable
 MARGIN_MS = 200
 MAX_SHIFT_MS = 5_000
 
-PRIORITY = {"countdown": 0, "halfway": 1, "safety": 2, "hold-cue": 2, "breath": 3}
+PRIORITY = {"countdown": 0, "halfway": 1, "breath": 2, "safety": 3, "hold-cue": 4}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ def fit_span(span_ms: int, candidates: list[Candidate], spoken_ms: Callable[[str
 def _find_spot(cand: Candidate, span_ms: int, lengths: dict[str, int],
                occupied: list[tuple[int, int]]) -> tuple[int, str] | None:
     latest_end = span_ms if cand.latest_end_ms is None else min(cand.latest_end_ms, span_ms)
+    if cand.is_safety:
+        return _nearest_free(cand, latest_end, lengths, occupied)
     starts = [cand.desired_ms]
     if cand.movable:
         window_end = cand.desired_ms + MAX_SHIFT_MS
@@ -81,6 +85,19 @@ def _find_spot(cand: Candidate, span_ms: int, lengths: dict[str, int],
             end = start + lengths[text]
             if start >= 0 and end <= latest_end and _is_free(start, end, occupied):
                 return start, text
+    return None
+
+
+def _nearest_free(cand: Candidate, latest_end: int, lengths: dict[str, int],
+                  occupied: list[tuple[int, int]]) -> tuple[int, str] | None:
+    """The free start nearest the desired one (a later one on a tie), for each form in turn."""
+    for text in cand.forms:
+        length = lengths[text]
+        starts = {cand.desired_ms, 0, latest_end - length}
+        starts |= {end + MARGIN_MS for _, end in occupied} | {start - MARGIN_MS - length for start, _ in occupied}
+        free = [s for s in starts if 0 <= s and s + length <= latest_end and _is_free(s, s + length, occupied)]
+        if free:
+            return min(free, key=lambda s: (abs(s - cand.desired_ms), -s)), text
     return None
 
 
