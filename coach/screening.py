@@ -93,8 +93,14 @@ def evaluate(routine: Routine, answers: dict[str, bool], cleared: bool) -> Verdi
 
 
 def refusal_message(routine: Routine, blocking: tuple[str, ...]) -> str:
+    """Names the condition and, in a routine, the exercises that are not advised with it."""
     labels = "; ".join(CONDITIONS[c] for c in blocking)
-    return (f"'{routine.name}' is not advised with {labels}. If your doctor or physiotherapist has "
+    causes = [e.title for e in routine.exercises if set(e.contraindications) & set(blocking)]
+    because = ""
+    if routine.kind == "routine" and causes:
+        listed = ", ".join(causes[:-1]) + (" and " if len(causes) > 1 else "") + causes[-1]
+        because = f" ({listed})"
+    return (f"'{routine.name}'{because} is not advised with {labels}. If your doctor or physiotherapist has "
             f"approved it, run it again with --cleared; 'coach screening --reset' changes your answers")
 
 

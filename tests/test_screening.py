@@ -40,3 +40,25 @@ def test_a_damaged_config_is_a_clear_error(tmp_path):
     path.write_text("{not json")
     with pytest.raises(CoachError, match="coach screening --reset"):
         Answers(path)
+
+
+def test_a_refused_routine_names_the_exercises_behind_the_refusal():
+    routine = resolve("morning-back")
+    message = refusal_message(routine, ("nerve-symptoms",))
+    assert message.startswith("'morning-back' (Supine spinal twist) is not advised with nerve pain")
+    bones = refusal_message(routine, ("osteoporosis",))
+    assert bones.startswith("'morning-back' (Single knee to chest and Supine spinal twist) is not advised with osteo")
+    assert "--cleared" in message
+    alone = refusal_message(resolve("child-pose"), ("knee-injury",))
+    assert alone.startswith("'child-pose' is not advised with a knee injury")
+
+
+def test_the_screening_follows_the_articles_on_bones_and_nerves():
+    """Loaded forward bending and twists are not advised with thin bones; twists and press-ups are not
+    advised with nerve symptoms (shared/reference, docs/exercise-library.md)."""
+    for name in ("knee-to-chest", "double-knee-to-chest", "upper-back-rounding-stretch", "supine-spinal-twist",
+                 "seated-spinal-twist", "seated-chair-twist", "lower-back-rotational-stretch"):
+        assert "osteoporosis" in resolve(name).contraindications, name
+    for name in ("supine-spinal-twist", "seated-spinal-twist", "seated-chair-twist", "lower-back-rotational-stretch",
+                 "worlds-greatest-stretch", "prone-press-up"):
+        assert "nerve-symptoms" in resolve(name).contraindications, name
