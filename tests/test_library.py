@@ -97,3 +97,21 @@ def test_foam_roller_scripts_warn_about_the_lower_back():
 def test_routines_last_five_to_fifteen_minutes(name):
     timeline = compile_timeline(resolve(name), estimate_spoken_ms)
     assert 5 * 60_000 <= timeline.duration_ms <= 15 * 60_000, timeline.duration_ms
+
+
+def test_rests_between_exercises_say_what_comes_next_and_the_outro_fits_the_end():
+    from coach.model import CompileOptions
+    from coach.timeline.compiler import compile_timeline
+    from coach.timeline.estimate import estimate_spoken_ms
+
+    routine = resolve("desk-break")   # ends standing (standing-overhead-reach), rests between exercises
+    timeline = compile_timeline(routine, estimate_spoken_ms, CompileOptions())
+    rests = [c.text for c in timeline.cues if c.kind == "rest"]
+    assert rests[0] == "Rest. Up next: Shoulder blade squeeze, sitting on a chair."
+    assert len(rests) == len(routine.exercises) - 1
+    outro = [c.text for c in timeline.cues if c.kind == "outro"][0]
+    assert "get up" not in outro and "breathing settle" in outro
+    lying = compile_timeline(resolve("bedtime-unwind"), estimate_spoken_ms, CompileOptions())
+    assert [c.text for c in lying.cues if c.kind == "outro"][0].endswith("Take a moment before you get up.")
+    minimal = compile_timeline(routine, estimate_spoken_ms, CompileOptions(verbosity="minimal"))
+    assert not [c for c in minimal.cues if c.kind == "rest"]

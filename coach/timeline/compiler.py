@@ -15,7 +15,7 @@ from coach.safety import CLEARED_REMINDER, OPENING_NOTE
 from coach.timeline.fitting import Candidate, fit_span
 from coach.timeline.model import TONE_MS, Chapter, Cue, DroppedCue, Timeline
 from coach.timeline.words import spoken_number
-from coach.vocab import SIDES, verbosity_rank
+from coach.vocab import POSITIONS, SIDES, verbosity_rank
 
 SpokenMs = Callable[[str], int]
 
@@ -29,6 +29,15 @@ HALFWAY = m.Text("Halfway.", None, "brief")
 SWITCH = m.Text("Switch sides.", None, "minimal")
 OUTRO = m.Text("That is the end of the session. Well done. Take a moment before you get up.",
                "That is the end. Well done.", "minimal")
+# The outro's last sentence fits where the routine ends: nobody standing is told to get up.
+OUTRO_BY_POSITION = {
+    "standing": m.Text("That is the end of the session. Well done. Take a moment and let your breathing settle.",
+                       OUTRO.brief, "minimal"),
+    "seated-chair": m.Text("That is the end of the session. Well done. Take a moment before you stand up.",
+                           OUTRO.brief, "minimal"),
+    "hanging": m.Text("That is the end of the session. Well done. Let your arms rest for a moment.",
+                      OUTRO.brief, "minimal"),
+}
 
 
 def compile_timeline(routine: m.Routine, spoken_ms: SpokenMs, options: m.CompileOptions = m.CompileOptions(),
@@ -56,6 +65,12 @@ def compile_sentences(name: str, title: str, sentences: tuple[str, ...], spoken_
         builder.say(kind, m.Text(sentence, None, "minimal"))
     routine = m.Routine(name, title, "", ())
     return builder.finish(routine)
+
+
+def up_next(ex: m.Exercise) -> m.Text:
+    where = POSITIONS.get(ex.position, "")
+    return m.Text(f"Rest. Up next: {ex.title}, {where}." if where else f"Rest. Up next: {ex.title}.",
+                  f"Up next: {ex.title}.", "brief")
 
 
 def intro_text(title: str, minutes: int) -> m.Text:
@@ -91,14 +106,20 @@ class _Builder:
         position = None
         for index, exercise in enumerate(routine.exercises):
             if index and routine.rest_ms:
-                self.silence("pause", routine.rest_ms)
+                self.rest_before(exercise, routine.rest_ms)
             self.exercise(exercise, index, position)
             position = exercise.position
         self.chapter("Finish")
-        self.say("outro", OUTRO)
+        self.say("outro", OUTRO_BY_POSITION.get(position or "", OUTRO))
         self.t += self.gap
         self.tone("bell")
         return self.finish(routine)
+
+    def rest_before(self, ex: m.Exercise, rest_ms: int) -> None:
+        """The rest between two exercises says what comes next (within the rest, when it fits)."""
+        start = self.t
+        self.say("rest", up_next(ex))
+        self.silence("pause", max(0, rest_ms - (self.t - start)))
 
     def exercise(self, ex: m.Exercise, index: int, previous_position: str | None) -> None:
         self.chapter(ex.title)
