@@ -77,10 +77,10 @@ def _expand(routine: m.RoutineScript, folder: Path | None, stack: tuple[str, ...
                                     f"unknown exercise '{entry.name}'{did_you_mean(entry.name, known)}; 'coach list' shows the built-in names"))
             continue
         if isinstance(script, m.RoutineScript):
-            if entry.hold_s or entry.breaths or entry.reps:
+            if entry.hold_s or entry.breaths or entry.reps or entry.sets:
                 # Reported, and the routine is still expanded: its own problems must show too.
                 problems.append(Problem(routine.source, entry.line,
-                                        f"'{entry.name}' is a routine; overrides (hold_s, breaths, reps) apply to exercises only"))
+                                        f"'{entry.name}' is a routine; overrides (hold_s, breaths, reps, sets) apply to exercises only"))
             sub_folder = folder if _local_path(entry.name, folder) else None
             out.extend(_expand(script, sub_folder, stack + (entry.name,), problems))
         else:
@@ -125,6 +125,8 @@ def _find(name: str, folder: Path | None) -> Script | None:
 
 
 def apply_overrides(exercise: m.Exercise, entry: m.Entry) -> m.Exercise:
+    if entry.sets:
+        exercise = dataclasses.replace(exercise, sets=entry.sets)
     if not (entry.hold_s or entry.breaths or entry.reps):
         return exercise
     return dataclasses.replace(exercise, steps=m.map_steps(exercise.steps, lambda s: s.with_overrides(entry)))

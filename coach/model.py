@@ -11,6 +11,7 @@ from typing import ClassVar, Self, Union
 DEFAULT_SETUP_MS = 5_000
 EQUIPMENT_SETUP_MS = 10_000
 SETUP_EQUIPMENT = frozenset({"foam-roller", "exercise-ball", "chair", "bed", "pull-up-bar"})
+DEFAULT_SET_REST_MS = 10_000
 DEFAULT_INHALE_MS = 4_000
 DEFAULT_EXHALE_MS = 6_000
 
@@ -39,7 +40,11 @@ class Text:
 
     def with_sides(self, side: str, other: str) -> "Text":
         def sub(s: str | None) -> str | None:
-            return None if s is None else s.replace("{side}", side).replace("{other}", other)
+            if s is None:
+                return None
+            filled = s.replace("{side}", side).replace("{other}", other)
+            # "{side} arm up." starts a sentence: "Left arm up."
+            return filled[:1].upper() + filled[1:] if s[:1] == "{" else filled
 
         return Text(sub(self.full) or "", sub(self.brief), self.level)
 
@@ -80,6 +85,27 @@ class Say(StepBase):
 
 
 @dataclass(frozen=True)
+class Move(StepBase):
+    """An instruction to move and the time the body needs to do it, so what follows (a hold, the
+    next repetition) starts once the person is there, not when the words end.
+
+    Timed: the movement takes `move_ms` after the instruction, then `settle_ms` of stillness;
+    with `tempo` the seconds of the movement are counted aloud. Led by the breath (`breath` is
+    "in" or "out"): the instruction opens that breath phase, and the movement lasts the phase."""
+
+    KIND: ClassVar[str] = "move"
+    text: Text
+    move_ms: int
+    settle_ms: int = 0
+    tempo: bool = False
+    breath: str | None = None
+    line: int = 0
+
+    def map_texts(self, f: TextFn) -> Self:
+        return dataclasses.replace(self, text=f(self.text))
+
+
+@dataclass(frozen=True)
 class SafetyStep(StepBase):
     KIND: ClassVar[str] = "safety"
     text: Text
@@ -95,6 +121,7 @@ class HoldCue:
     text: Text
     safety: bool = False
     line: int = 0
+    at_breath: int | None = None   # in a hold counted in breaths: said during this breath (1 = first)
 
 
 @dataclass(frozen=True)
@@ -127,16 +154,23 @@ class Hold(StepBase):
             return dataclasses.replace(self, hold_ms=new_ms, cues=self._cues_scaled(new_ms), countdown=countdown)
         if self.breaths is not None and entry.breaths:
             new_ms = entry.breaths * (self.inhale_ms + self.exhale_ms)
-            return dataclasses.replace(self, breaths=entry.breaths, cues=self._cues_scaled(new_ms))
+            return dataclasses.replace(self, breaths=entry.breaths, cues=self._cues_scaled(new_ms, entry.breaths))
         return self
 
-    def _cues_scaled(self, new_ms: int) -> tuple[HoldCue, ...]:
-        """Cues keep their place relative to the hold's length."""
-        return tuple(dataclasses.replace(c, at_ms=c.at_ms * new_ms // self.duration_ms) for c in self.cues)
+    def _cues_scaled(self, new_ms: int, breaths: int | None = None) -> tuple[HoldCue, ...]:
+        """Cues keep their place relative to the hold's length; a cue at breath N stays at breath N
+        (the last one, when there are now fewer)."""
+        return tuple(
+            dataclasses.replace(c, at_ms=c.at_ms * new_ms // self.duration_ms,
+                                at_breath=None if c.at_breath is None else min(c.at_breath, breaths or c.at_breath))
+            for c in self.cues)
 
 
 @dataclass(frozen=True)
 class Breathe(StepBase):
+    """Paced breathing: `breaths` cycles, or as many whole cycles as fill `for_ms` at the pace the
+    session runs (then `breaths` is the count at the written pace)."""
+
     KIND: ClassVar[str] = "breathe"
     breaths: int
     inhale_ms: int
@@ -144,6 +178,7 @@ class Breathe(StepBase):
     inhale: Text
     exhale: Text
     line: int = 0
+    for_ms: int | None = None
 
     @property
     def duration_ms(self) -> int:
@@ -153,16 +188,21 @@ class Breathe(StepBase):
         return dataclasses.replace(self, inhale=f(self.inhale), exhale=f(self.exhale))
 
     def with_overrides(self, entry: Entry) -> Self:
-        return dataclasses.replace(self, breaths=entry.breaths) if entry.breaths else self
+        return dataclasses.replace(self, breaths=entry.breaths, for_ms=None) if entry.breaths else self
 
 
 @dataclass(frozen=True)
 class Repeat(StepBase):
+    """The steps `times` times; alternating, `times` for each side in turn (left, right, left, ...),
+    with {side} and {other} filled in for each repetition."""
+
     KIND: ClassVar[str] = "repeat"
     times: int
     counted: bool          # say each repetition's number ("One.", "Two.", ... "Last one.")
     steps: tuple[Step, ...]
     line: int = 0
+    alternate: bool = False
+    first: str = "left"
 
     def children(self) -> tuple[Step, ...]:
         return self.steps
@@ -199,9 +239,9 @@ class Rest(StepBase):
         return self if self.text is None else dataclasses.replace(self, text=f(self.text))
 
 
-Step = Union[Say, SafetyStep, Hold, Breathe, Repeat, Sides, Rest]
+Step = Union[Say, Move, SafetyStep, Hold, Breathe, Repeat, Sides, Rest]
 # Every step kind, in the order the format documents them; script keys come from their KIND.
-STEP_TYPES: tuple[type[StepBase], ...] = (Say, SafetyStep, Hold, Breathe, Repeat, Sides, Rest)
+STEP_TYPES: tuple[type[StepBase], ...] = (Say, Move, SafetyStep, Hold, Breathe, Repeat, Sides, Rest)
 STEP_KINDS: tuple[str, ...] = tuple(t.KIND for t in STEP_TYPES)
 
 
@@ -235,6 +275,8 @@ class Exercise:
     setup: Text | None = None
     setup_ms: int = DEFAULT_SETUP_MS
     source: str = ""
+    sets: int = 1               # the whole exercise this many times; announced and set up once
+    set_rest_ms: int = DEFAULT_SET_REST_MS
 
 
 @dataclass(frozen=True)
@@ -246,6 +288,7 @@ class Entry:
     breaths: int | None = None
     reps: int | None = None
     line: int = 0
+    sets: int | None = None
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,14 @@ MAX_REPS = 50
 MAX_SETUP_S = 60
 MAX_REST_S = 300
 MAX_COUNTDOWN = 10
+MAX_SETS = 10
+MOVE_S = (0.5, 30)     # a movement's time after its instruction
+MAX_SETTLE_S = 15
 PHASE_S = (1, 15)
+BREATH_LEADS = {"in": "inhale", "out": "exhale"}
 
 EXERCISE_KEYS = ("format", "kind", "name", "title", "description", "focus", "equipment", "position",
-                 "setup", "setup_s", "contraindications", "breath", "safety", "steps")
+                 "setup", "setup_s", "contraindications", "breath", "safety", "sets", "set_rest_s", "steps")
 ROUTINE_KEYS = ("format", "kind", "name", "title", "description", "rest_s", "sequence")
 
 Script = m.Exercise | m.RoutineScript
@@ -76,6 +80,8 @@ def _read_exercise(top: Fields, report: Report, name, title, description) -> m.E
     contraindications = top.word_list("contraindications", tuple(CONDITIONS), required=True, allow_empty=True)
     setup = _text_field(top, "setup", report, required=False, level_default="brief")
     setup_s = top.count("setup_s", 0, MAX_SETUP_S, "seconds", example="5")
+    sets = top.count("sets", 1, MAX_SETS, "sets", example="3")
+    set_rest_s = top.count("set_rest_s", 0, MAX_REST_S, "seconds", example="10")
     inhale_ms, exhale_ms = m.DEFAULT_INHALE_MS, m.DEFAULT_EXHALE_MS
     breath_node = top.raw("breath")
     if breath_node is not None:
@@ -108,7 +114,8 @@ def _read_exercise(top: Fields, report: Report, name, title, description) -> m.E
     return m.Exercise(
         name=name, title=title, description=description, focus=focus, equipment=equipment,
         position=position, contraindications=contraindications, safety=safety, steps=steps,
-        setup=setup, setup_ms=setup_ms, source=report.path,
+        setup=setup, setup_ms=setup_ms, source=report.path, sets=sets or 1,
+        set_rest_ms=m.DEFAULT_SET_REST_MS if set_rest_s is None else set_rest_s * 1000,
     )
 
 
@@ -121,7 +128,11 @@ def _check_placeholders(steps: tuple, report: Report, inside_sides: bool) -> Non
     for step in steps:
         for text in _texts_of(step):
             _check_text_placeholders(text, report, step.line, inside_sides)
-        _check_placeholders(step.children(), report, inside_sides or isinstance(step, m.Sides))
+        _check_placeholders(step.children(), report, inside_sides or _fills_sides(step))
+
+
+def _fills_sides(step: m.Step) -> bool:
+    return isinstance(step, m.Sides) or (isinstance(step, m.Repeat) and step.alternate)
 
 
 def _texts_of(step: m.Step) -> list[m.Text]:
@@ -141,10 +152,10 @@ def _check_text_placeholders(text: m.Text, report: Report, line: int, inside_sid
         for placeholder in dict.fromkeys(_PLACEHOLDER.findall(form or "")):
             if placeholder not in SIDE_PLACEHOLDERS:
                 report.add(line, f"'{placeholder}' is not a placeholder; write {{side}} or {{other}} "
-                                 f"(inside a 'sides' block), or remove the braces")
+                                 f"(inside 'sides' or an alternating 'repeat'), or remove the braces")
             elif not inside_sides:
-                report.add(line, f"{placeholder} only works inside a 'sides' block, where it becomes left or "
-                                 f"right; move this step into 'sides:', or write the side out")
+                report.add(line, f"{placeholder} only works inside a 'sides' block or a 'repeat' with alternate: "
+                                 f"true, where it becomes left or right; move this step there, or write the side out")
 
 
 def _read_routine(top: Fields, report: Report, name, title, description) -> m.RoutineScript | None:
@@ -173,14 +184,15 @@ def _read_entry(item: yaml.Node, report: Report) -> m.Entry | None:
             report.add(line_of(item), f"'{name}' is not an exercise name; names look like child-pose")
             return None
         return m.Entry(name=name, line=line_of(item))
-    f = Fields(item, report, ("exercise", "hold_s", "breaths", "reps"), "a sequence entry")
+    f = Fields(item, report, ("exercise", "hold_s", "breaths", "reps", "sets"), "a sequence entry")
     name = f.text("exercise", required=True, example="child-pose")
     hold_s = f.count("hold_s", 1, MAX_HOLD_S, "seconds")
     breaths = f.count("breaths", 1, MAX_BREATHS, "breaths", example="8")
     reps = f.count("reps", 1, MAX_REPS, "repetitions", example="10")
+    sets = f.count("sets", 1, MAX_SETS, "sets", example="3")
     if name is None:
         return None
-    return m.Entry(name=name, hold_s=hold_s, breaths=breaths, reps=reps, line=line_of(item))
+    return m.Entry(name=name, hold_s=hold_s, breaths=breaths, reps=reps, line=line_of(item), sets=sets)
 
 
 def _read_steps(node: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int, what: str) -> tuple:
@@ -216,6 +228,8 @@ def _read_step(item: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int):
         if text is None:
             return None
         return m.Say(text, line) if kind == "say" else m.SafetyStep(text, line)
+    if kind == "move":
+        return _read_move(item, report, inhale_ms, exhale_ms)
     f = Fields(item, report, (kind,), f"a '{kind}' step")
     body = f.raw(kind)
     if body is None:
@@ -225,11 +239,15 @@ def _read_step(item: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int):
     if kind == "breathe":
         return _read_breathe(body, report, inhale_ms, exhale_ms)
     if kind == "repeat":
-        g = Fields(body, report, ("times", "count", "steps"), "'repeat'")
+        g = Fields(body, report, ("times", "count", "alternate", "first", "steps"), "'repeat'")
         times = g.count("times", 1, MAX_REPS, "repetitions", required=True, example="10")
         counted = g.boolean("count", True)
+        alternate = g.boolean("alternate", False)
+        first = g.choice("first", SIDES) or "left"
+        if g.has("first") and not alternate:
+            report.add(g.line_for("first"), "'first' only applies to an alternating repeat; add alternate: true or remove 'first'")
         steps = _nested_steps(g, report, inhale_ms, exhale_ms, "'repeat'")
-        return m.Repeat(times, counted, steps, line) if times and steps else None
+        return m.Repeat(times, counted, steps, line, alternate, first) if times and steps else None
     if kind == "sides":
         g = Fields(body, report, ("first", "steps"), "'sides'")
         first = g.choice("first", SIDES) or "left"
@@ -239,6 +257,29 @@ def _read_step(item: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int):
     seconds = g.count("seconds", 1, MAX_REST_S, "seconds", required=True, example="10")
     text = _spoken(g, "say", report, required=False)
     return m.Rest(int(seconds * 1000), text, line) if seconds else None
+
+
+def _read_move(item: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int) -> m.Move | None:
+    f = Fields(item, report, ("move", "brief", "level", "seconds", "settle_s", "tempo", "breath"), "a 'move' step")
+    text = _spoken(f, "move", report)
+    breath = f.choice("breath", tuple(BREATH_LEADS))
+    tempo = f.boolean("tempo", False)
+    settle_s = f.number("settle_s", 0, MAX_SETTLE_S, "seconds", integer=False, example="1")
+    if breath is None and not f.has("breath"):
+        seconds = f.number("seconds", *MOVE_S, "seconds", required=True, integer=False, example="3")
+    else:
+        # Led by the breath: the movement lasts that phase; 'seconds' sets the phase's length.
+        seconds = f.number("seconds", *PHASE_S, "seconds", integer=False, example="6")
+        if tempo:
+            report.add(f.line_for("tempo"), "a move led by the breath is paced by the breath; remove 'tempo'")
+    if text is None or (breath is None and (f.has("breath") or seconds is None)):
+        return None
+    if breath is not None:
+        phase_ms = inhale_ms if BREATH_LEADS[breath] == "inhale" else exhale_ms
+        move_ms = _seconds_ms(seconds) or phase_ms
+    else:
+        move_ms = _seconds_ms(seconds) or 0
+    return m.Move(text, move_ms, _seconds_ms(settle_s) or 0, tempo and breath is None, breath, line_of(item))
 
 
 def _nested_steps(g: Fields, report: Report, inhale_ms: int, exhale_ms: int, what: str) -> tuple:
@@ -280,23 +321,37 @@ def _read_hold(body: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int) 
             report.add(line_of(cues_node), "'cues' must be a list, e.g. cues: [{at_s: 15, say: Sink a little deeper.}]")
         else:
             for item in cues_node.value:
-                cue = _read_hold_cue(item, report, duration_ms)
+                cue = _read_hold_cue(item, report, duration_ms, breaths if hold_ms is None else None)
                 if cue is not None:
                     cues.append(cue)
     return m.Hold(hold_ms, breaths if hold_ms is None else None, inhale_ms, exhale_ms, countdown, halfway,
                   tuple(sorted(cues, key=lambda c: c.at_ms)), line_of(body))
 
 
-def _read_hold_cue(item: yaml.Node, report: Report, hold_ms: int) -> m.HoldCue | None:
-    f = Fields(item, report, ("at_s", "say", "safety", "brief", "level"), "a cue inside a hold")
-    at_s = f.number("at_s", 0, MAX_HOLD_S, "seconds from the start of the hold", required=True,
-                    integer=False, example="15")
+def _read_hold_cue(item: yaml.Node, report: Report, hold_ms: int, breaths: int | None) -> m.HoldCue | None:
+    f = Fields(item, report, ("at_s", "at_breath", "say", "safety", "brief", "level"), "a cue inside a hold")
+    if f.has("at_s") == f.has("at_breath"):
+        report.add(f.line, "a cue inside a hold needs exactly one of 'at_s' (seconds from its start) or "
+                           "'at_breath' (in a hold counted in breaths), e.g. at_s: 15")
+        return None
+    at_s = f.number("at_s", 0, MAX_HOLD_S, "seconds from the start of the hold", integer=False, example="15")
+    at_breath = f.count("at_breath", 1, MAX_BREATHS, "breaths", example="3")
     if f.has("say") == f.has("safety"):
         report.add(f.line, "a cue inside a hold needs exactly one of 'say' or 'safety'")
         return None
     kind = "say" if f.has("say") else "safety"
     text = _spoken(f, kind, report, level_default="minimal" if kind == "safety" else None)
-    if at_s is None or text is None:
+    if text is None:
+        return None
+    if at_breath is not None:
+        if breaths is None:
+            report.add(f.line_for("at_breath"), "'at_breath' needs a hold counted in breaths; use at_s in a hold timed in seconds")
+            return None
+        if at_breath > breaths:
+            report.add(f.line_for("at_breath"), f"at_breath {at_breath} is past the hold's {breaths} breaths; use 1 to {breaths}")
+            return None
+        return m.HoldCue((at_breath - 1) * hold_ms // breaths, text, kind == "safety", f.line, at_breath)
+    if at_s is None:
         return None
     if at_s * 1000 >= hold_ms:
         report.add(f.line_for("at_s"), f"at_s {at_s:g} is not inside the {hold_ms / 1000:g} s hold; use a time before its end")
@@ -305,11 +360,19 @@ def _read_hold_cue(item: yaml.Node, report: Report, hold_ms: int) -> m.HoldCue |
 
 
 def _read_breathe(body: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int) -> m.Breathe | None:
-    keys = ("breaths", "inhale_s", "exhale_s", "inhale_say", "inhale_brief", "exhale_say", "exhale_brief")
+    keys = ("breaths", "seconds", "inhale_s", "exhale_s", "inhale_say", "inhale_brief", "exhale_say", "exhale_brief")
     g = Fields(body, report, keys, "'breathe'")
-    breaths = g.count("breaths", 1, MAX_BREATHS, "breaths", required=True, example="8")
+    if g.has("breaths") == g.has("seconds"):
+        report.add(g.line, "'breathe' needs exactly one of 'breaths' (a count) or 'seconds' (as many breaths "
+                           "as fill that time), e.g. breathe: {breaths: 8}")
+        return None
+    breaths = g.count("breaths", 1, MAX_BREATHS, "breaths", example="8")
+    seconds = g.count("seconds", 5, MAX_HOLD_S, "seconds", example="30")
     inhale_ms = _seconds_ms(g.number("inhale_s", *PHASE_S, "seconds", integer=False, example="4")) or inhale_ms
     exhale_ms = _seconds_ms(g.number("exhale_s", *PHASE_S, "seconds", integer=False, example="4")) or exhale_ms
+    for_ms = None if seconds is None else seconds * 1000
+    if for_ms is not None:
+        breaths = max(1, round(for_ms / (inhale_ms + exhale_ms)))
     phases = {}
     for phase, default, default_brief in (("inhale", "Breathe in.", "In."), ("exhale", "Breathe out.", "Out.")):
         full = g.text(f"{phase}_say") or default
@@ -319,7 +382,7 @@ def _read_breathe(body: yaml.Node, report: Report, inhale_ms: int, exhale_ms: in
         return None
     if breaths * (inhale_ms + exhale_ms) > MAX_HOLD_S * 1000:
         report.add(g.line, f"{breaths} breaths last over {MAX_HOLD_S} s; use fewer breaths or split the step")
-    return m.Breathe(breaths, inhale_ms, exhale_ms, phases["inhale"], phases["exhale"], line_of(body))
+    return m.Breathe(breaths, inhale_ms, exhale_ms, phases["inhale"], phases["exhale"], line_of(body), for_ms)
 
 
 def _spoken(f: Fields, key: str, report: Report, required: bool = True,

@@ -39,23 +39,41 @@ def holds(draw) -> m.Hold:
         breaths = draw(st.integers(1, 6))
         duration = breaths * (inhale_ms + exhale_ms)
         countdown = 0
-    cues = tuple(sorted(
-        (m.HoldCue(draw(st.integers(0, duration - 1)), draw(texts()), draw(st.booleans()))
-         for _ in range(draw(st.integers(0, 3)))),
-        key=lambda c: c.at_ms))
-    return m.Hold(hold_ms, breaths, inhale_ms, exhale_ms, countdown, draw(st.booleans()), cues)
+    cues = []
+    for _ in range(draw(st.integers(0, 3))):
+        if breaths and draw(st.booleans()):
+            at_breath = draw(st.integers(1, breaths))
+            cues.append(m.HoldCue((at_breath - 1) * duration // breaths, draw(texts()), draw(st.booleans()),
+                                  at_breath=at_breath))
+        else:
+            cues.append(m.HoldCue(draw(st.integers(0, duration - 1)), draw(texts()), draw(st.booleans())))
+    cues.sort(key=lambda c: c.at_ms)
+    return m.Hold(hold_ms, breaths, inhale_ms, exhale_ms, countdown, draw(st.booleans()), tuple(cues))
 
 
 @st.composite
 def breathes(draw) -> m.Breathe:
-    return m.Breathe(draw(st.integers(1, 5)), draw(st.integers(1, 6)) * 1000, draw(st.integers(1, 6)) * 1000,
-                     draw(texts("brief")), draw(texts("brief")))
+    inhale_ms, exhale_ms = draw(st.integers(1, 6)) * 1000, draw(st.integers(1, 6)) * 1000
+    for_ms = draw(st.one_of(st.none(), st.integers(5, 40).map(lambda s: s * 1000)))
+    breaths = draw(st.integers(1, 5)) if for_ms is None else max(1, round(for_ms / (inhale_ms + exhale_ms)))
+    return m.Breathe(breaths, inhale_ms, exhale_ms, draw(texts("brief")), draw(texts("brief")), for_ms=for_ms)
+
+
+@st.composite
+def moves(draw) -> m.Move:
+    """Timed (sometimes with a counted tempo) or led by a breath phase."""
+    text = draw(texts())
+    settle_ms = draw(st.sampled_from([0, 500, 1000, 2000]))
+    if draw(st.booleans()):
+        return m.Move(text, draw(st.integers(1, 8)) * 1000, settle_ms, breath=draw(st.sampled_from(["in", "out"])))
+    return m.Move(text, draw(st.integers(1, 12)) * 500, settle_ms, tempo=draw(st.booleans()))
 
 
 def steps(depth: int = 0):
     leaf = st.one_of(
         texts().map(m.Say),
         texts().map(m.SafetyStep),
+        moves(),
         holds(),
         breathes(),
         st.builds(m.Rest, st.integers(1, 20).map(lambda s: s * 1000), st.one_of(st.none(), texts())),
@@ -65,7 +83,8 @@ def steps(depth: int = 0):
     inner = st.lists(steps(depth + 1), min_size=1, max_size=3).map(tuple)
     return st.one_of(
         leaf,
-        st.builds(m.Repeat, st.integers(1, 3), st.booleans(), inner),
+        st.builds(m.Repeat, st.integers(1, 3), st.booleans(), inner, alternate=st.booleans(),
+                  first=st.sampled_from(["left", "right"])),
         st.builds(m.Sides, st.sampled_from(["left", "right"]), inner),
     )
 
@@ -79,6 +98,7 @@ def exercises(draw, index: int = 0) -> m.Exercise:
         contraindications=("pregnancy",), safety=draw(texts("minimal")),
         steps=tuple(draw(st.lists(steps(), min_size=1, max_size=4))),
         setup=draw(st.one_of(st.none(), texts())), setup_ms=draw(st.integers(0, 10)) * 1000,
+        sets=draw(st.integers(1, 2)), set_rest_ms=draw(st.integers(0, 5)) * 1000,
     )
 
 

@@ -20,6 +20,7 @@ SIDE_TEXT = m.Text("Reach to the {side}, away from the {other}.", "Reach {side}.
 # One step of each kind, with {side} in every text it speaks itself, as a script writes it.
 SAMPLES: dict[type, tuple[m.Step, str]] = {
     m.Say: (m.Say(SIDE_TEXT), "say: 'Reach to the {side}.'"),
+    m.Move: (m.Move(SIDE_TEXT, 3000, 1000), "{move: 'Roll to the {side}.', seconds: 3}"),
     m.SafetyStep: (m.SafetyStep(SIDE_TEXT), "safety: 'Keep the {side} knee soft.'"),
     m.Hold: (m.Hold(20_000, None, 4000, 6000, 3, True, (m.HoldCue(5000, SIDE_TEXT),)),
              "hold: {seconds: 20, cues: [{at_s: 5, say: 'Soften the {side} hip.'}]}"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import HealthCheck, given, settings
 
 from coach import model as m
@@ -9,6 +11,8 @@ from coach.timeline.compiler import GAP_MS, compile_timeline
 from routine_strategies import options, routines, spoken_lengths
 
 SPANS = ("hold", "breathe")
+# Stretches of time that cues can fall inside: holds, breathing and movements.
+ENCLOSING = SPANS + ("move",)
 PROPS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -20,8 +24,8 @@ def spans(timeline):
     return [c for c in timeline.cues if c.kind in SPANS]
 
 
-def enclosing_span(timeline, cue):
-    for span in spans(timeline):
+def enclosing_span(timeline, cue, kinds=ENCLOSING):
+    for span in (c for c in timeline.cues if c.kind in kinds):
         if span is not cue and span.start_ms <= cue.start_ms < span.end_ms:
             return span
     return None
@@ -79,20 +83,30 @@ def expected_spans(routine: m.Routine, opts: m.CompileOptions) -> list[int]:
     def hold_ms(ms):
         return ms if opts.hold_scale == 1 else max(1000, round(ms * opts.hold_scale / 1000) * 1000)
 
+    out = []
+    for s in unrolled(routine):
+        if isinstance(s, m.Hold):
+            out.append(hold_ms(s.hold_ms) if s.hold_ms is not None else s.breaths * (pace(s.inhale_ms) + pace(s.exhale_ms)))
+        elif isinstance(s, m.Breathe):
+            cycle = pace(s.inhale_ms) + pace(s.exhale_ms)
+            out.append(cycle * (s.breaths if s.for_ms is None else max(1, round(s.for_ms / cycle))))
+    return out
+
+
+def unrolled(routine: m.Routine) -> list[m.Step]:
+    """The leaf steps in the order a session runs them: repetitions, both sides, every set."""
     def walk(steps):
         out = []
         for s in steps:
-            if isinstance(s, m.Hold):
-                out.append(hold_ms(s.hold_ms) if s.hold_ms is not None else s.breaths * (pace(s.inhale_ms) + pace(s.exhale_ms)))
-            elif isinstance(s, m.Breathe):
-                out.append(s.breaths * (pace(s.inhale_ms) + pace(s.exhale_ms)))
-            elif isinstance(s, m.Repeat):
-                out += walk(s.steps) * s.times
+            if isinstance(s, m.Repeat):
+                out += walk(s.steps) * s.times * (2 if s.alternate else 1)
             elif isinstance(s, m.Sides):
                 out += walk(s.steps) * 2
+            else:
+                out.append(s)
         return out
 
-    return [d for ex in routine.exercises for d in walk(ex.steps)]
+    return [step for ex in routine.exercises for step in walk(ex.steps) * ex.sets]
 
 
 @PROPS
@@ -146,7 +160,8 @@ def test_both_sides_get_equal_holds(routine, spoken_ms, opts):
         sides = [s for s in ex.steps if isinstance(s, m.Sides)]
         if len(sides) != 1 or _count_sides(ex.steps) != 1:
             continue
-        one_side = expected_spans(m.Routine("x", "x", "x", (ex.__class__(**{**ex.__dict__, "steps": sides[0].steps}),)), opts)
+        # The first set's sides (later sets' side chapters are named for their set).
+        one_side = expected_spans(m.Routine("x", "x", "x", (dataclasses.replace(ex, steps=sides[0].steps, sets=1),)), opts)
         first = f"{ex.title}: {sides[0].first} side"
         second = f"{ex.title}: {'right' if sides[0].first == 'left' else 'left'} side"
         left = [s.end_ms - s.start_ms for s in spans(timeline) if s.chapter == first]
@@ -217,3 +232,64 @@ def test_cues_inside_a_hold_never_take_a_breath_cues_place(routine, spoken_ms, o
         dataclasses.replace(ex, steps=m.map_steps(ex.steps, without_hold_cues)) for ex in routine.exercises))
     assert _breath_cues_by_span(compile_random(routine, spoken_ms, opts)) == \
         _breath_cues_by_span(compile_random(bare, spoken_ms, opts))
+
+
+def expected_moves(routine: m.Routine) -> list[m.Move]:
+    """Every movement the session makes, in order, read from the script independently of the compiler."""
+    return [s for s in unrolled(routine) if isinstance(s, m.Move)]
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_movement_never_overlaps_a_hold_and_lasts_what_the_script_says(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    moves = [c for c in timeline.cues if c.kind == "move"]
+    script = expected_moves(routine)
+    assert len(moves) == len(script)
+    for cue, step in zip(moves, script):
+        if step.breath is None:
+            assert cue.duration_ms == step.move_ms + step.settle_ms, (cue, step)
+        else:
+            phase = max(500, round(step.move_ms * opts.breath_scale / 100) * 100)
+            assert cue.duration_ms >= phase + step.settle_ms, (cue, step)
+        for span in spans(timeline):
+            assert cue.end_ms <= span.start_ms or span.end_ms <= cue.start_ms, (cue, span)
+        # Inside a movement only its own counted tempo is spoken (a breath-led one opens with its words).
+        inside = [c for c in timeline.speech if cue.start_ms < c.start_ms < cue.end_ms]
+        assert all(c.kind == "tempo" for c in inside), inside
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_a_breath_led_movement_starts_on_its_breath_cue(routine, spoken_ms, opts):
+    timeline = compile_random(routine, spoken_ms, opts)
+    moves = [c for c in timeline.cues if c.kind == "move"]
+    for cue, step in zip(moves, expected_moves(routine)):
+        tones = [c.tone for c in timeline.cues if c.kind == "tone" and c.start_ms == cue.start_ms]
+        if step.breath is None:
+            assert tones == []
+            continue
+        assert tones == ["inhale" if step.breath == "in" else "exhale"]
+        opening = [c for c in timeline.speech if c.start_ms == cue.start_ms]
+        if opts.verbosity != "minimal":   # the words, or at least "Breathe out." / "Out."
+            assert len(opening) == 1 and opening[0].kind in ("instruction", "breath"), opening
+        # What follows waits for the phase to end: no speech from the step before runs into it.
+        assert not [c for c in timeline.speech if c.start_ms < cue.start_ms < c.end_ms]
+
+
+@PROPS
+@given(routines(), spoken_lengths(), options())
+def test_alternating_repetitions_are_equal_per_side(routine, spoken_ms, opts):
+    """An exercise that is one alternating repeat: the spans of each side's repetitions are the same
+    list, and each repetition's words name its own side."""
+    timeline = compile_random(routine, spoken_ms, opts)
+    for ex in routine.exercises:
+        if len(ex.steps) != 1 or not isinstance(ex.steps[0], m.Repeat) or not ex.steps[0].alternate or ex.sets != 1:
+            continue
+        # Every repetition of each side had its {side} and {other} filled in.
+        said = [c for c in timeline.speech if c.chapter == ex.title and c.kind in ("instruction", "hold-cue", "breath")]
+        assert not [c for c in said if "{" in c.text]
+        rep = ex.steps[0]
+        per_round = expected_spans(m.Routine("x", "x", "x", (dataclasses.replace(ex, steps=rep.steps),)), opts)
+        mine = [s.end_ms - s.start_ms for s in spans(timeline) if s.chapter.startswith(ex.title)]
+        assert mine == per_round * rep.times * 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from coach.timeline.model import Cue, Timeline
+from coach.timeline.model import SPAN_KINDS, SPAN_LABELS, Cue, Timeline
 
 # Sounds closer together than this share one buffer: the device is not reopened for a gap too short to
 # hear (ALSA's 100 ms buffer would still be draining), and their spacing stays exact to the sample.
@@ -24,8 +24,6 @@ MERGE_GAP_MS = 250
 # reaches a little further so no tail is cut off.
 TAIL_MS = 2
 
-SPAN_KINDS = frozenset({"hold", "breathe", "transition", "pause"})
-_SPAN_LABELS = {"hold": "Hold", "breathe": "Paced breathing", "transition": "Get ready", "pause": "Rest"}
 
 
 @dataclass(frozen=True)
@@ -127,7 +125,7 @@ def speech_cue_at(segments: tuple[Segment, ...], position_ms: float) -> Cue | No
 
 
 def _label(cue: Cue) -> str:
-    return _SPAN_LABELS.get(cue.kind) or cue.text
+    return SPAN_LABELS.get(cue.kind) or cue.text
 
 
 def _chapter_at(timeline: Timeline, position_ms: int) -> str:

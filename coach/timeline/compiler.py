@@ -14,7 +14,7 @@ from coach import model as m
 from coach.safety import CLEARED_REMINDER, OPENING_NOTE
 from coach.timeline.fitting import Candidate, fit_span
 from coach.timeline.model import TONE_MS, Chapter, Cue, DroppedCue, Timeline
-from coach.timeline.words import spoken_number
+from coach.timeline.words import number_word, spoken_number
 from coach.vocab import POSITIONS, SIDES, verbosity_rank
 
 SpokenMs = Callable[[str], int]
@@ -73,6 +73,19 @@ def up_next(ex: m.Exercise) -> m.Text:
                   f"Up next: {ex.title}.", "brief")
 
 
+def position_line(position: str) -> m.Text:
+    """The get-ready line when a script gives none, or gives one this verbosity leaves out: a person
+    told only an exercise's name still needs to know where to be."""
+    where = POSITIONS.get(position, position)
+    return m.Text(f"Get ready, {where}.", None, "minimal")
+
+
+def set_texts(n: int, sets: int) -> tuple[m.Text, m.Text]:
+    """The rest before set n, and the line that opens it."""
+    return (m.Text(f"Rest before set {number_word(n)}.", "Rest.", "brief"),
+            m.Text(f"Set {number_word(n)} of {number_word(sets)}.", None, "minimal"))
+
+
 def intro_text(title: str, minutes: int) -> m.Text:
     unit = "minute" if minutes == 1 else "minutes"
     return m.Text(f"{title}. About {minutes} {unit}.", None, "minimal")
@@ -127,9 +140,21 @@ class _Builder:
         self.say("announce", m.Text(f"{'First' if index == 0 else 'Next'}: {ex.title}.", None, "minimal"))
         self.say("safety", ex.safety, safety=True)
         if ex.position != previous_position:
-            self.say("setup", ex.setup)
+            # The time to get into position is the same at every verbosity; only the words change.
+            setup = ex.setup if ex.setup is not None and self.spoken(ex.setup) else position_line(ex.position)
+            self.say("setup", setup)
             self.silence("transition", ex.setup_ms)
         self.steps(ex.steps, ex.title, later_rep=False)
+        for n in range(2, ex.sets + 1):
+            # A later set: no announcement and only the short safety reminder; the full one was said.
+            rest, opening = set_texts(n, ex.sets)
+            self.chapter(f"{ex.title}: set {n}")
+            if ex.set_rest_ms:
+                self.rest(m.Rest(ex.set_rest_ms, rest), ex.title, later_rep=True)
+            self.say("count", opening)
+            if ex.safety.brief:
+                self.say("safety", m.Text(ex.safety.brief, None, "minimal"), safety=True)
+            self.steps(ex.steps, ex.title, later_rep=True)
 
     def steps(self, steps: tuple[m.Step, ...], title: str, later_rep: bool) -> None:
         for step in steps:
@@ -142,6 +167,44 @@ class _Builder:
         text = m.Text(step.text.brief, None, step.text.level) if later_rep and step.text.brief else step.text
         self.say("instruction", text)
 
+    def move(self, step: m.Move, title: str, later_rep: bool) -> None:
+        """The instruction, then the movement's time; a hold or the next repetition starts after it.
+        The time stays when the words are left out at a lower verbosity: the body still moves."""
+        text = m.Text(step.text.brief, None, step.text.level) if later_rep and step.text.brief else step.text
+        if step.breath is not None:
+            self.breath_led_move(step, text)
+            return
+        self.say("instruction", text)
+        if step.tempo:
+            seconds = step.move_ms // 1000
+            candidates = [Candidate(k * 1000, (spoken_number(k + 1),), "tempo", latest_end_ms=(k + 1) * 1000)
+                          for k in range(seconds)]
+            self.span("move", step.move_ms + step.settle_ms, candidates, [], gap_first=True)
+            self.gap = 0
+        else:
+            self.silence("move", step.move_ms + step.settle_ms)
+
+    def breath_led_move(self, step: m.Move, text: m.Text) -> None:
+        """The instruction opens the breath phase it names: its tone and its words start together and
+        the movement lasts the phase, so the breathing that follows goes on with the other phase."""
+        phase = "inhale" if step.breath == "in" else "exhale"
+        phase_ms = self.pace(step.move_ms)
+        if not self.spoken(text):
+            text = INHALE if phase == "inhale" else EXHALE
+        forms = text.forms(self.options.verbosity) if self.spoken(text) else ()
+        start = self.t + self.gap
+        length_ms = phase_ms
+        if forms:
+            spoken = forms[0]
+            end = start + self.spoken_ms(spoken)
+            self.add(Cue(start, end, "instruction", spoken))
+            self.last_speech = (start, end)
+            length_ms = max(phase_ms, end - start + GAP_MS)
+        length_ms += step.settle_ms
+        self.add(Cue(start, start + TONE_MS[phase], "tone", tone=phase))
+        self.add(Cue(start, start + length_ms, "move"))
+        self.t, self.gap = start + length_ms, 0
+
     def safety_step(self, step: m.SafetyStep, title: str, later_rep: bool) -> None:
         self.say("safety", step.text, safety=True)
 
@@ -150,26 +213,35 @@ class _Builder:
         self.silence("pause", step.rest_ms)
 
     def repeat(self, step: m.Repeat, title: str, later_rep: bool = False) -> None:
+        first, second = step.first, SIDES[1 - SIDES.index(step.first)]
+        rounds = [(first, second), (second, first)] if step.alternate else [None]
         for i in range(step.times):
             if step.counted:
                 last = step.times > 1 and i == step.times - 1
                 self.say("count", m.Text("Last one." if last else spoken_number(i + 1), None, "minimal"))
-            steps = step.steps
-            if i == step.times - 1:
-                # A rest that closes a repetition is for the next one; after the last, there is none.
-                while steps and isinstance(steps[-1], m.Rest):
-                    steps = steps[:-1]
-            self.steps(steps, title, later_rep=i > 0)
+            for r, sides in enumerate(rounds):
+                steps = step.steps
+                if i == step.times - 1 and r == len(rounds) - 1:
+                    # A rest that closes a repetition is for the next one; after the last, there is none.
+                    while steps and isinstance(steps[-1], m.Rest):
+                        steps = steps[:-1]
+                if sides is not None:
+                    # Alternating: each side in turn inside one repetition, no switch pause, one chapter.
+                    steps = _sided(steps, *sides)
+                self.steps(steps, title, later_rep=later_rep or i > 0)
 
     def sides(self, step: m.Sides, title: str, later_rep: bool) -> None:
         first = step.first
         second = SIDES[1 - SIDES.index(first)]
-        if self.chapters[-1][0] == title:
-            self.chapters[-1][0] = f"{title}: {first} side"
+        current = self.chapters[-1][0]
+        # Inside a later set the side chapters say which set they belong to.
+        base = current if current.startswith(f"{title}: set ") else title
+        if current == base:
+            self.chapters[-1][0] = f"{base}, {first} side" if base != title else f"{title}: {first} side"
         else:
             self.chapter(f"{title}: {first} side")
         self.steps(_sided(step.steps, first, second), title, later_rep)
-        self.chapter(f"{title}: {second} side")
+        self.chapter(f"{base}, {second} side" if base != title else f"{title}: {second} side")
         self.say("switch-sides", SWITCH)
         self.silence("transition", SWITCH_MS)
         self.steps(_sided(step.steps, second, first), title, later_rep)
@@ -193,7 +265,10 @@ class _Builder:
             candidates, tones = self.breath_phases(breaths, inhale_ms, exhale_ms, INHALE, EXHALE)
         original_ms = h.duration_ms
         for cue in h.cues:
-            at_ms = cue.at_ms * span_ms // original_ms
+            if cue.at_breath is not None:
+                at_ms = (cue.at_breath - 1) * (inhale_ms + exhale_ms)
+            else:
+                at_ms = cue.at_ms * span_ms // original_ms
             kind = "safety" if cue.safety else "hold-cue"
             if cue.safety or self.spoken(cue.text):
                 candidates.append(Candidate(at_ms, cue.text.forms(self.options.verbosity), kind, movable=True))
@@ -201,8 +276,12 @@ class _Builder:
 
     def breathe(self, b: m.Breathe, title: str = "", later_rep: bool = False) -> None:
         inhale_ms, exhale_ms = self.pace(b.inhale_ms), self.pace(b.exhale_ms)
-        candidates, tones = self.breath_phases(b.breaths, inhale_ms, exhale_ms, b.inhale, b.exhale)
-        self.span("breathe", b.breaths * (inhale_ms + exhale_ms), candidates, tones)
+        breaths = b.breaths
+        if b.for_ms is not None:
+            # "For 30 seconds": whole breaths at the pace this session runs, as near the time as can be.
+            breaths = max(1, round(b.for_ms / (inhale_ms + exhale_ms)))
+        candidates, tones = self.breath_phases(breaths, inhale_ms, exhale_ms, b.inhale, b.exhale)
+        self.span("breathe", breaths * (inhale_ms + exhale_ms), candidates, tones)
 
     def breath_phases(self, breaths: int, inhale_ms: int, exhale_ms: int, inhale: m.Text,
                       exhale: m.Text) -> tuple[list[Candidate], list[tuple[int, str]]]:
@@ -221,11 +300,14 @@ class _Builder:
                 candidates.append(Candidate(start + offset, forms, "breath", latest_end_ms=start + offset + length))
         return candidates, tones
 
-    def span(self, kind: str, span_ms: int, candidates: list[Candidate], tones: list[tuple[int, str]]) -> None:
-        """The span starts the moment the speech before it ends; safety cues that do not fit inside
-        are spoken before it, which moves the span but never shortens it."""
+    def span(self, kind: str, span_ms: int, candidates: list[Candidate], tones: list[tuple[int, str]],
+             gap_first: bool = False) -> None:
+        """The span starts the moment the speech before it ends (after the usual pause when it opens
+        with a tone or a counted tempo); safety cues that do not fit inside are spoken before it,
+        which moves the span but never shortens it."""
+        pause_first = bool(tones) or gap_first
         while True:
-            origin = self.t + (self.gap if tones else 0)
+            origin = self.t + (self.gap if pause_first else 0)
             busy = [(s - origin, e - origin) for s, e in [self.last_speech]] if self.last_speech else []
             fit = fit_span(span_ms, candidates, self.spoken_ms, busy)
             if not fit.unplaced_safety:
@@ -234,7 +316,7 @@ class _Builder:
                 self.say("safety", m.Text(cand.forms[0], None, "minimal"), safety=True)
                 candidates = [c for c in candidates if c is not cand]
         start = self.t
-        if tones:
+        if pause_first:
             # Paced breathing begins with an inhale cue, which needs the usual pause after speech.
             start += self.gap
         self.add(Cue(start, start + span_ms, kind))
@@ -319,6 +401,7 @@ class _Builder:
 # every kind in coach.model.STEP_TYPES has an entry.
 _STEP_HANDLERS: dict[type, Callable[[_Builder, Any, str, bool], None]] = {
     m.Say: _Builder.instruction,
+    m.Move: _Builder.move,
     m.SafetyStep: _Builder.safety_step,
     m.Hold: _Builder.hold,
     m.Breathe: _Builder.breathe,

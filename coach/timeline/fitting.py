@@ -17,7 +17,7 @@ from typing import Callable
 MARGIN_MS = 200
 MAX_SHIFT_MS = 5_000
 
-PRIORITY = {"countdown": 0, "halfway": 1, "breath": 2, "safety": 3, "hold-cue": 4}
+PRIORITY = {"countdown": 0, "tempo": 0, "halfway": 1, "breath": 2, "safety": 3, "hold-cue": 4}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ SPEECH_KINDS = frozenset(
         "intro",        # routine title and length
         "announce",     # exercise name
         "setup",        # get-ready instruction when the position changes
-        "instruction",  # a `say` step
+        "instruction",  # a `say` or `move` step's words
+        "tempo",        # a movement's seconds counted aloud
         "safety",       # a safety cue, never dropped
         "breath",       # "Breathe in" / "Breathe out" / a breathe step's phase text
         "hold-cue",     # a script cue inside a hold
@@ -27,10 +28,15 @@ SILENT_KINDS = frozenset(
         "hold",        # the span of a hold (speech inside it is separate cues)
         "breathe",     # the span of a paced-breathing step
         "transition",  # get-ready time / switch-sides transition
+        "move",        # time to move after a `move` step's words (and to settle)
         "pause",       # silent rest time
         "tone",        # a non-speech sound; `tone` says which
     }
 )
+# The silent kinds that are a stretch of the session's time (not a sound), with how the player shows them.
+SPAN_LABELS: dict[str, str] = {"hold": "Hold", "breathe": "Paced breathing", "transition": "Get ready",
+                               "move": "Move", "pause": "Rest"}
+SPAN_KINDS = frozenset(SPAN_LABELS)
 # Tone name -> length in ms. The compiler times tone cues with these; coach.tones gives each its
 # sound, exactly this long. Here, so the compiler needs no audio code.
 TONE_MS: dict[str, int] = {"bell": 1_200, "tick": 60, "inhale": 250, "exhale": 250}
