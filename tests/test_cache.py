@@ -111,6 +111,8 @@ def test_prune_removes_exactly_the_unused_clips(cache: ClipCache, voice: Voice) 
     (cache.root / "notes.txt").write_text("not the cache's")
     keep = {cache.key(voice, "Two.")}
     assert cache.stats().clips == 3
+    assert cache.prune(keep, dry_run=True) == 2          # says what would go, deletes nothing
+    assert cache.stats().clips == 3
     assert cache.prune(keep) == 2
     assert cache.keys() == keep
     assert [e.text for e in cache.entries()] == ["Two."]

@@ -91,3 +91,34 @@ def test_help_and_list_do_not_import_audio_or_voices():
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_bash_completion_completes_commands_and_routine_names(tmp_path):
+    """The script `coach completion bash` prints, sourced in a real bash, fills COMPREPLY."""
+    from pathlib import Path
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "coach").symlink_to(Path(sys.executable).parent / "coach")
+    script = subprocess.run([str(bindir / "coach"), "completion", "bash"], capture_output=True, text=True, check=True).stdout
+
+    def complete(*words: str) -> list[str]:
+        line = " ".join(words)
+        probe = (f'{script}\nCOMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; '
+                 f'_coach_completion coach; printf "%s\\n" "${{COMPREPLY[@]}}"')
+        out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True,
+                             env={"PATH": f"{bindir}:/usr/bin:/bin"}).stdout
+        return out.split()
+
+    assert complete("coach", "child") == []  # no command starts so
+    assert "export" in complete("coach", "ex")
+    assert complete("coach", "play", "child") == ["child-pose", "child-pose-side-reach"]
+    assert "morning-back" in complete("coach", "export", "mor")
+    assert "--dry-run" in complete("coach", "cache", "prune", "--d")
+
+
+def test_zsh_and_fish_completion_scripts_name_coach():
+    runner = CliRunner()
+    assert "#compdef coach" in runner.invoke(cli, ["completion", "zsh"]).output
+    assert "complete --no-files --command coach" in runner.invoke(cli, ["completion", "fish"]).output
+    assert runner.invoke(cli, ["completion", "tcsh"]).exit_code == 2

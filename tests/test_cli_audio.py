@@ -114,6 +114,9 @@ def test_render_cache_and_prune(tmp_path, home):
 
     cache = ClipCache(Path(home["COACH_CACHE_DIR"]))
     cache.get_or_render(get_voice("espeak"), "A sentence no routine says.")
+    dry = run_coach("cache", "prune", "--engine", "espeak", "--dry-run", env=home)
+    assert dry.stdout.startswith(f"Would remove 1 clip(s) no routine uses; {clips} would stay."), dry.stdout
+    assert f"{clips + 1} clips" in run_coach("cache", env=home).stdout
     pruned = run_coach("cache", "prune", "--engine", "espeak", env=home)
     assert pruned.stdout.startswith("Removed 1 clip(s)"), pruned.stdout
     assert f"{clips} clips" in run_coach("cache", env=home).stdout
@@ -123,4 +126,8 @@ def test_voices_lists_both_engines(home):
     result = run_coach("voices", env=home)
     assert result.returncode == 0
     assert "espeak (available)" in result.stdout and "piper (available)" in result.stdout
+    every = run_coach("voices", "--all", env=home)
+    assert every.returncode == 0
+    assert "more (coach voices --all" in result.stdout and "more (" not in every.stdout
+    assert len(every.stdout.splitlines()) > len(result.stdout.splitlines())
     assert "en_US-joe-medium" in result.stdout

@@ -67,11 +67,12 @@ def stats(root: Path, hits: int = 0, misses: int = 0) -> CacheStats:
     return CacheStats(clips, total, temps, logged_hits + hits, logged_misses + misses)
 
 
-def prune(root: Path, keep_keys: Iterable[str], identity: str | None = None) -> int:
+def prune(root: Path, keep_keys: Iterable[str], identity: str | None = None, dry_run: bool = False) -> int:
     """Delete every clip (and index) whose key is not in keep_keys, and temp files older than an hour.
-    With `identity`, only that voice's clips are candidates: other voices' clips stay.
+    With `identity`, only that voice's clips are candidates: other voices' clips stay. With `dry_run`,
+    nothing is deleted: the count is of what would be.
 
-    Returns how many clips were removed. Files that are not the cache's own are left alone.
+    Returns how many clips were (or would be) removed. Files that are not the cache's own are left alone.
     """
     keep = set(keep_keys)
     if identity is not None:
@@ -81,10 +82,11 @@ def prune(root: Path, keep_keys: Iterable[str], identity: str | None = None) -> 
     for path in _files(root):
         with contextlib.suppress(FileNotFoundError):
             if is_temp_file(path):
-                if now - path.stat().st_mtime > STALE_TEMP_S:
+                if now - path.stat().st_mtime > STALE_TEMP_S and not dry_run:
                     path.unlink()
             elif KEY_PATTERN.fullmatch(path.stem) and path.suffix in (".wav", ".json") and path.stem not in keep:
-                path.unlink()
+                if not dry_run:
+                    path.unlink()
                 if path.suffix == ".wav":
                     removed += 1
     return removed

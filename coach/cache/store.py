@@ -123,8 +123,8 @@ class ClipCache:
     def stats(self) -> housekeeping.CacheStats:
         return housekeeping.stats(self.root, self.hits, self.misses)
 
-    def prune(self, keep_keys: Iterable[str], identity: str | None = None) -> int:
-        return housekeeping.prune(self.root, keep_keys, identity)
+    def prune(self, keep_keys: Iterable[str], identity: str | None = None, dry_run: bool = False) -> int:
+        return housekeeping.prune(self.root, keep_keys, identity, dry_run)
 
     def record_usage(self) -> None:
         """Add this process's hits and misses to the cache's usage log (see coach.cache.usage)."""

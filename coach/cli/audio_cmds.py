@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from coach.cli.options import (
-    cache_dir_option, compile_options, format_option, screening_options, timing_options, voice_choice,
+    cache_dir_option, compile_options, format_option, routine_argument, screening_options, timing_options, voice_choice,
     voice_options,
 )
 from coach.cli.ui import Stages, screening_asker
@@ -17,26 +17,29 @@ VOICES_SHOWN = 60
 
 
 @click.command()
-def voices() -> None:
+@click.option("--all", "show_all", is_flag=True, help=f"List every voice (by default the first {VOICES_SHOWN} of each engine).")
+def voices(show_all) -> None:
     """List the speech engines and their voices.
 
     \b
-    Example:
+    Examples:
       coach voices
+      coach voices --all
     """
     from coach.speech import list_engines
 
     for engine in list_engines():
         state = "available" if engine.available else f"not available: {engine.reason}"
         click.echo(f"{engine.name} ({state}); default voice: {engine.default_voice or '-'}")
-        for v in engine.voices[:VOICES_SHOWN]:
+        shown = engine.voices if show_all else engine.voices[:VOICES_SHOWN]
+        for v in shown:
             click.echo(f"  {v.id:<28} {v.name}")
-        if len(engine.voices) > VOICES_SHOWN:
-            click.echo(f"  ... and {len(engine.voices) - VOICES_SHOWN} more")
+        if len(engine.voices) > len(shown):
+            click.echo(f"  ... and {len(engine.voices) - len(shown)} more (coach voices --all lists them)")
 
 
 @click.command()
-@click.argument("routines", nargs=-1)
+@routine_argument(nargs=-1)
 @click.option("--all", "render_all", is_flag=True, help="Render every built-in routine and exercise.")
 @timing_options
 @voice_options
@@ -65,7 +68,7 @@ def render(routines, render_all, verbosity, hold_scale, breath_scale, engine, vo
 
 
 @click.command()
-@click.argument("routine")
+@routine_argument()
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The file to write (.mp3 or .wav).")
 @format_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -117,17 +120,23 @@ def cache(ctx, cache_dir) -> None:
 @cache.command()
 @timing_options
 @voice_options
+@click.option("--dry-run", is_flag=True, help="Only say how many clips would go; delete nothing.")
 @click.pass_obj
-def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir) -> None:
+def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, dry_run) -> None:
     """Remove clips that no built-in routine uses (for this voice and these options).
 
     \b
-    Example:
+    Examples:
+      coach cache prune --dry-run
       coach cache prune --engine espeak
     """
     from coach.library import builtin_names, resolve
     from coach.session.prepare import prune_unused
 
+    before = clip_cache.stats().clips
     removed = prune_unused([resolve(name) for name in builtin_names()], compile_options(verbosity, hold_scale, breath_scale),
-                           voice_choice(engine, voice, rate), clip_cache)
-    click.echo(f"Removed {removed} clip(s) no routine uses; {clip_cache.stats().clips} kept.")
+                           voice_choice(engine, voice, rate), clip_cache, dry_run=dry_run)
+    if dry_run:
+        click.echo(f"Would remove {removed} clip(s) no routine uses; {before - removed} would stay. Nothing deleted.")
+    else:
+        click.echo(f"Removed {removed} clip(s) no routine uses; {clip_cache.stats().clips} kept.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from coach.cli.ui import echo_rows
-from coach.cli.options import compile_options, timing_options, voice_choice, voice_options
+from coach.cli.options import compile_options, routine_argument, timing_options, voice_choice, voice_options
 from coach.vocab import EQUIPMENT, FOCUS_AREAS
 
 SESSION_LIMIT_MS = 2 * 60 * 60 * 1000
@@ -43,7 +43,7 @@ def list_cmd(focus: str | None, equipment: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("routine")
+@routine_argument()
 @timing_options
 @voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")

@@ -20,6 +20,23 @@ from coach.vocab import VERBOSITIES
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _complete_routine(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Tab completion: built-in names, or files when the word already looks like a path."""
+    from click.shell_completion import CompletionItem
+
+    from coach.library import builtin_names, looks_like_path
+
+    if incomplete and looks_like_path(incomplete):
+        return [CompletionItem(incomplete, type="file")]
+    return [CompletionItem(name) for name in builtin_names() if name.startswith(incomplete)]
+
+
+def routine_argument(nargs: int = 1) -> Callable[[F], F]:
+    """A routine or exercise: a built-in name or a script's path; names complete in the shell."""
+    name = "routine" if nargs == 1 else "routines"
+    return click.argument(name, nargs=nargs, shell_complete=_complete_routine)
+
+
 def _group(*options: Callable[[F], F]) -> Callable[[F], F]:
     """Several click options as one decorator, listed in --help in the order given."""
     def apply(func: F) -> F:

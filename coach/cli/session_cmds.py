@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from coach.cli.options import (
-    compile_options, history_option, playback_options, screening_options, timing_options, voice_choice,
+    compile_options, history_option, playback_options, routine_argument, screening_options, timing_options, voice_choice,
     voice_options,
 )
 from coach.cli.ui import Stages, screening_asker, warn
@@ -40,7 +40,7 @@ LIVE_HELP = """Speak a routine live: each cue is synthesised a few seconds befor
 
 def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @click.command(mode, help=help_text)
-    @click.argument("routine")
+    @routine_argument()
     @timing_options
     @voice_options
     @playback_options

@@ -207,9 +207,9 @@ def render_routines(routines: Iterable[m.Routine], options: m.CompileOptions, ch
 
 
 def prune_unused(routines: Iterable[m.Routine], options: m.CompileOptions, choice: VoiceChoice,
-                 cache: ClipCache) -> int:
+                 cache: ClipCache, dry_run: bool = False) -> int:
     """`coach cache prune`: remove this voice's clips that none of `routines` (nor a safety stop) uses.
-    Returns how many clips were removed."""
+    Returns how many clips were (with dry_run: would be) removed."""
     voice = choice.get("render")
 
     cached_or_estimated_ms = _cached_or_estimated(cache, voice)
@@ -222,4 +222,4 @@ def prune_unused(routines: Iterable[m.Routine], options: m.CompileOptions, choic
         texts |= texts_to_render(routine, options, cached_or_estimated_ms)
         keep |= {cache.key(voice, t) for t in texts}
     keep |= {cache.key(voice, t) for t in exit_texts(stop_positions(routines))}   # a stop may say them
-    return cache.prune(keep, identity=voice.cache_identity())
+    return cache.prune(keep, identity=voice.cache_identity(), dry_run=dry_run)
