@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
 from coach.timeline.model import Cue, Timeline
 from coach.tones import tone_pcm
+
+if TYPE_CHECKING:
+    from coach.background.bed import Background
 
 ClipProvider = Callable[[str], np.ndarray]
 
@@ -33,13 +37,15 @@ _CLIP_SLACK_SAMPLES = SAMPLE_RATE // 1000 + 1   # how far a speech clip may run 
 
 
 def iter_pcm_chunks(
-    timeline: Timeline, clip_for: ClipProvider, chunk_ms: int = DEFAULT_CHUNK_MS
+    timeline: Timeline, clip_for: ClipProvider, chunk_ms: int = DEFAULT_CHUNK_MS,
+    background: Background | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield the whole session as int16 mono chunks of ms_to_samples(chunk_ms) samples (last one shorter).
 
     The chunks add up to exactly ms_to_samples(timeline.duration_ms) samples. Speech cues (non-empty
     text) get clip_for(cue.text), loudness-normalised (see normalise_speech); tone cues get
-    coach.tones.tone_pcm(cue.tone). Overlapping sounds are summed in int32 and clipped to int16.
+    coach.tones.tone_pcm(cue.tone); a background plays under everything, ducked under speech
+    (coach.background). Overlapping sounds are summed and clipped to int16.
 
     Raises ValueError if a speech clip is longer than its cue (a bug in whoever timed the cue).
     """
@@ -72,6 +78,12 @@ def iter_pcm_chunks(
                 mixed[lo - chunk_start:hi - chunk_start] += pcm[lo - start:hi - start]
         while active and active[0][0] <= chunk_end:
             heapq.heappop(active)  # finished: let its memory go
+        if background is not None:
+            from coach.background.bed import bed_pcm
+
+            bed = np.round(bed_pcm(background, timeline, chunk_start, chunk_end - chunk_start))
+            yield np.clip(mixed + bed, -32768, 32767).astype(np.int16)
+            continue
         yield np.clip(mixed, -32768, 32767).astype(np.int16)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from coach.cli.options import (
-    cache_dir_option, compile_options, format_option, routine_argument, screening_options, timing_options, voice_choice,
+    background_options, cache_dir_option, compile_options, format_option, routine_argument, screening_options, timing_options, voice_choice,
     voice_options,
 )
 from coach.cli.ui import Stages, screening_asker
@@ -74,14 +74,16 @@ def render(routines, render_all, verbosity, hold_scale, breath_scale, engine, vo
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @timing_options
 @voice_options
+@background_options
 @screening_options
 def export(routine, output, fmt, force, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir,
-           config_path, yes, cleared) -> None:
+           background, background_level, config_path, yes, cleared) -> None:
     """Export a whole routine as one MP3 (a chapter per exercise) or WAV, with a .vtt transcript.
 
     \b
-    Example:
+    Examples:
       coach export morning-back -o back.mp3
+      coach export bedtime-unwind -o night.mp3 --background rain --background-level -34
     """
     from coach.library import resolve
     from coach.session.export import export_routine
@@ -91,7 +93,8 @@ def export(routine, output, fmt, force, verbosity, hold_scale, breath_scale, eng
             resolve(routine), output, options=compile_options(verbosity, hold_scale, breath_scale, cleared),
             voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, fmt=fmt, force=force,
             config_path=config_path, assume_none=yes, ask=screening_asker(),
-            render_progress=stages.stage("Rendering"), export_progress=stages.stage("Exporting"))
+            render_progress=stages.stage("Rendering"), export_progress=stages.stage("Exporting"),
+            background=background, background_level_db=background_level)
     click.echo(f"Wrote {result.path} ({result.duration_ms / 60000:.1f} min, {result.size_bytes / 1e6:.1f} MB, "
                f"{len(exported.timeline.chapters)} chapters) and {result.vtt_path}")
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from coach.background import BUILTIN_BEDS, DEFAULT_LEVEL_DB, DUCK_DB, MAX_LEVEL_DB, MIN_LEVEL_DB
 from coach.export import FORMATS
 from coach.speech import ENGINES
 from coach.speech.base import DEFAULT_RATE_WPM, MAX_RATE_WPM, MIN_RATE_WPM
@@ -90,6 +91,15 @@ playback_options = _group(
                  help="Loudness, 0.0-1.0 (scales the audio; the device volume is untouched)."),
     click.option("--timing-log", type=click.Path(dir_okay=False, path_type=Path),
                  help="Write one JSON line per cue: text, kind, scheduled_ms, actual_ms, late_ms."),
+)
+
+background_options = _group(
+    click.option("--background", metavar="NAME|FILE",
+                 help=f"A sound looped under the voice and lowered while it speaks: {', '.join(BUILTIN_BEDS)}, "
+                      f"or any audio file ffmpeg reads."),
+    click.option("--background-level", type=click.FloatRange(MIN_LEVEL_DB, MAX_LEVEL_DB), default=DEFAULT_LEVEL_DB,
+                 show_default=True, metavar="DB",
+                 help=f"The background's level between cues, in dBFS (speech is at -18); it drops {DUCK_DB:g} dB more under speech."),
 )
 
 format_option = click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)),

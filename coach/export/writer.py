@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.atomic import atomic_files
+from coach.background.bed import Background
 from coach.audio_format import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from coach.errors import OutputFileError, UsageError
 from coach.export import FORMATS
@@ -54,10 +55,12 @@ def export_timeline(
     tags: Mapping[str, str] | None = None,
     progress: ProgressFn | None = None,
     bitrate_kbps: int = DEFAULT_BITRATE_KBPS,
+    background: Background | None = None,
 ) -> ExportResult:
     """Render `timeline` to `out_path` (format from `fmt` or the suffix) and its transcript to FILE.vtt.
 
     tags: "title" (default: the routine's title), "artist" and "album" (default "coach"); MP3 only.
+    background: a sound looped under the whole session, ducked under speech (coach.background).
     progress(done_ms, total_ms) is called after each ~30 s chunk; an exception it raises (even
     KeyboardInterrupt) aborts the export cleanly.
     Raises OutputFileError when the files exist (unless force), the folder is missing or unwritable,
@@ -83,7 +86,8 @@ def export_timeline(
     _check_targets((out_path, vtt_path), force)
 
     total_samples = ms_to_samples(timeline.duration_ms)
-    chunks = _reporting(iter_pcm_chunks(timeline, clip_for), progress, total_samples, timeline.duration_ms)
+    chunks = _reporting(iter_pcm_chunks(timeline, clip_for, background=background), progress, total_samples,
+                        timeline.duration_ms)
     try:
         with atomic_files() as files:
             files.open(vtt_path, "w").write(vtt_text(timeline))

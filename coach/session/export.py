@@ -19,17 +19,24 @@ def export_routine(routine: m.Routine, out_path: Path, *, options: m.CompileOpti
                    voice: VoiceChoice = VoiceChoice(), cache_dir: Path | None = None, fmt: str | None = None,
                    force: bool = False, config_path: Path | None = None, assume_none: bool = False,
                    ask: AskFn | None = None, render_progress: ProgressFn | None = None,
-                   export_progress: ProgressFn | None = None) -> tuple[ExportResult, preparing.Prepared]:
-    """Screen, render what is missing, and write `out_path` (+ .vtt). Returns the result and what was
-    exported (its timeline gives the chapters)."""
+                   export_progress: ProgressFn | None = None, background: str | None = None,
+                   background_level_db: float | None = None) -> tuple[ExportResult, preparing.Prepared]:
+    """Screen, render what is missing, and write `out_path` (+ .vtt), with `background` (a built-in
+    bed or a file) under the voice when given. Returns the result and what was exported (its
+    timeline gives the chapters)."""
+    from coach.background import DEFAULT_LEVEL_DB
+    from coach.background.bed import load_background
     from coach.export import export_timeline
     from coach.screening import Answers, default_config_path, screen
 
+    # A bad background is found before screening questions or minutes of rendering.
+    bed = None if background is None else load_background(
+        background, DEFAULT_LEVEL_DB if background_level_db is None else background_level_db)
     screen(routine, Answers(config_path or default_config_path()), options.cleared, assume_none, ask)
     prepared = preparing.prepare(routine, options, voice, cache_dir, "export", render_progress)
     try:
         result = export_timeline(prepared.timeline, prepared.clip_for, out_path, fmt=fmt, force=force,
-                                 tags={"title": routine.title}, progress=export_progress)
+                                 tags={"title": routine.title}, progress=export_progress, background=bed)
     finally:
         prepared.finish()
     return result, prepared
