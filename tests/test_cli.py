@@ -87,7 +87,7 @@ def test_show_text_says_where_lengths_come_from():
 def test_help_and_list_do_not_import_audio_or_voices():
     code = ("import sys\nfrom click.testing import CliRunner\nfrom coach.cli import cli\n"
             "CliRunner().invoke(cli, ['--help']); CliRunner().invoke(cli, ['list'])\n"
-            "heavy = [m for m in ('numpy', 'pyttsx3', 'piper', 'onnxruntime', 'simpleaudio', 'pydub', 'lameenc', 'mutagen') if m in sys.modules]\n"
+            "heavy = [m for m in ('numpy', 'pyttsx3', 'piper', 'onnxruntime', 'simpleaudio', 'pydub', 'lameenc', 'mutagen', 'matplotlib') if m in sys.modules]\n"
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

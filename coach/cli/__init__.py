@@ -63,7 +63,7 @@ COMMANDS: tuple[click.Command, ...] = (
     library_cmds.list_cmd, library_cmds.show, library_cmds.validate,
     session_cmds.play, session_cmds.live,
     audio_cmds.export, audio_cmds.render, audio_cmds.voices, audio_cmds.cache,
-    safety_cmds.safety, safety_cmds.screening, safety_cmds.history,
+    safety_cmds.safety, safety_cmds.screening, safety_cmds.history, safety_cmds.stats,
     shell_cmds.completion,
 )
 for _command in COMMANDS:

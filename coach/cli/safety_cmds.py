@@ -1,4 +1,4 @@
-"""Safety commands: safety, screening, history."""
+"""Safety and progress commands: safety, screening, history, stats."""
 
 from __future__ import annotations
 
@@ -60,9 +60,53 @@ def history(history_db: Path | None, as_json: bool, limit: int) -> None:
     Example:
       coach history --limit 5
     """
-    from coach.history import History, default_history_path
+    from datetime import date
 
-    rows = History(history_db or default_history_path()).rows(limit)
+    from coach.history import History, default_history_path
+    from coach.stats import summarize, summary_lines
+
+    history_file = History(history_db or default_history_path())
+    rows = history_file.rows(limit)
+    if rows and not as_json:
+        for line in summary_lines(summarize(history_file.rows(), date.today())):
+            click.echo(line)
+        click.echo("")
     echo_rows(rows, as_json, "No sessions yet.",
               f"{'#':>4}  {'ROUTINE':<30}  {'MODE':<6}  {'STARTED':<25}  {'ENDED':<25}  OUTCOME",
               lambda r: f"{r.id:>4}  {r.routine:<30}  {r.mode:<6}  {r.started_at:<25}  {r.ended_at or '-':<25}  {r.outcome}")
+
+
+@click.command()
+@history_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--days", type=click.IntRange(7, 366), default=28, show_default=True, help="How many days back.")
+@click.option("--plot", "plot_path", type=click.Path(path_type=Path), metavar="FILE.png|FILE.svg",
+              help="Also draw minutes per day into this image file.")
+def stats(history_db: Path | None, as_json: bool, days: int, plot_path: Path | None) -> None:
+    """Your progress: sessions and minutes this week, the streak of days, the routines done most, and
+    minutes per day as a chart.
+
+    \b
+    Examples:
+      coach stats
+      coach stats --plot progress.png --days 56
+    """
+    from datetime import date
+
+    from coach.history import History, default_history_path
+    from coach.stats import summarize, summary_lines
+
+    summary = summarize(History(history_db or default_history_path()).rows(), date.today(), days)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(summary.to_json(), indent=2))
+    else:
+        for line in summary_lines(summary, chart_days=min(days, 28)):
+            click.echo(line)
+    if plot_path is not None:
+        from coach.stats_plot import plot_minutes
+
+        plot_minutes(summary, plot_path)
+        if not as_json:
+            click.echo(f"Drew {plot_path}")
