@@ -27,7 +27,7 @@ from coach.session import prepare as preparing
 from coach.session.voice import VoiceChoice
 
 if TYPE_CHECKING:
-    from coach.player import Output
+    from coach.player import Event, Output, Player
     from coach.speech import Voice
 
 SessionMode = Literal["play", "live"]
@@ -116,32 +116,57 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
 
 def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks) -> str:
     """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
-    coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit."""
+    coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit. Keys on
+    the terminal and media keys / headset buttons (MPRIS) both control it."""
     from coach.player import KeyReader, Player, make_view
+    from coach.player.mpris import MediaKeys
 
     screen = hooks.screen or io.StringIO()
     view = make_view(screen, interactive=hooks.interactive)
-    try:
-        player = Player(prepared.timeline, prepared.clip_for, output, on_event=view, timing_log=log)
-        with KeyReader(player.command, hooks.keys):
-            result = player.run()
-    finally:
-        view.close()
-    ended = result.ended
-    if ended in ("safety-stop", "interrupted"):
-        screen.write(("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.") + "\n")
-        screen.flush()
-        exit_view = make_view(screen, interactive=False)
+    # Headset buttons and media keys reach whichever player is running: the routine, then the exit.
+    current: list[Player] = []
+    with MediaKeys(lambda name: current[-1].command(name) if current else None) as media_keys:
         try:
-            position = prepared.timeline.position_at(result.position_ms)   # where the stop found them
-            exit_player = Player(prepared.exit_timeline(position), prepared.clip_for, output, on_event=exit_view)
-            with KeyReader(exit_player.command, hooks.keys):
-                exit_player.run()
-        except KeyboardInterrupt:
-            pass
+            player = Player(prepared.timeline, prepared.clip_for, output, timing_log=log,
+                            on_event=_both(view, media_keys.on_event))
+            current.append(player)
+            with KeyReader(player.command, hooks.keys):
+                result = player.run()
         finally:
-            exit_view.close()
-    return ended
+            view.close()
+        if result.ended in ("safety-stop", "interrupted"):
+            _guided_exit(prepared, output, hooks, screen, result.ended, result.position_ms, current,
+                         media_keys.on_event)
+        return result.ended
+
+
+def _both(first: Callable[[Event], None], second: Callable[[Event], None]) -> Callable[[Event], None]:
+    def both(event: Event) -> None:
+        first(event)
+        second(event)
+
+    return both
+
+
+def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHooks, screen: TextIO, ended: str,
+                 position_ms: float, current: list[Player], media_event: Callable[[Event], None]) -> None:
+    """What a safety stop (or Ctrl-C) says, fitted to where the stop found the person."""
+    from coach.player import KeyReader, Player, make_view
+
+    screen.write(("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.") + "\n")
+    screen.flush()
+    exit_view = make_view(screen, interactive=False)
+    try:
+        position = prepared.timeline.position_at(position_ms)
+        exit_player = Player(prepared.exit_timeline(position), prepared.clip_for, output,
+                             on_event=_both(exit_view, media_event))
+        current.append(exit_player)
+        with KeyReader(exit_player.command, hooks.keys):
+            exit_player.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        exit_view.close()
 
 
 def _warm_up(voice: Voice) -> None:
