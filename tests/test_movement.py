@@ -277,3 +277,46 @@ def test_side_placeholders_work_in_an_alternating_repeat_only(tmp_path):
     path.write_text(HEAD + body.format(alt=""), encoding="utf-8")
     with pytest.raises(ScriptError, match="only works inside a 'sides' block or a 'repeat' with alternate"):
         load_script(path)
+
+
+MIN_MOVE_MS = 1_500   # the least time any built-in movement gets before a hold starts
+
+
+def builtin_exercises() -> list[str]:
+    from coach.library import builtin_names, load_ref
+
+    return [n for n in builtin_names() if isinstance(load_ref(n)[0], m.Exercise)]
+
+
+@pytest.mark.parametrize("name", builtin_exercises())
+def test_every_builtin_hold_starts_after_time_to_move(name):
+    """Walks each built-in exercise at every verbosity: what comes right before each hold (ignoring
+    tones, safety reminders and repetition numbers) is time to move or to get ready, at least
+    MIN_MOVE_MS long, and every instruction before a hold ends at least that long before it starts."""
+    routine = resolve(name)
+    for verbosity in ("full", "brief", "minimal"):
+        cues = list(compile_timeline(routine, estimate_spoken_ms, m.CompileOptions(verbosity=verbosity)).cues)
+        spans = [c for c in cues if c.kind in ("hold", "breathe")]
+        assert spans, name
+        for span in spans:
+            before = [c for c in cues if c.end_ms <= span.start_ms and c.kind not in ("tone", "safety", "count")
+                      and not (c.kind == "breath" and c.start_ms >= span.start_ms)]
+            last = max(before, key=lambda c: (c.end_ms, c.kind in ("move", "transition", "hold", "breathe")))
+            where = f"{name} at {verbosity}, {span.kind} at {span.start_ms / 1000:.1f} s"
+            if last.kind in ("hold", "breathe"):
+                continue   # breathing or holding straight on (a hold after paced breathing)
+            assert last.kind in ("move", "transition"), f"{where}: follows {last.kind} '{last.text}'"
+            assert last.duration_ms >= MIN_MOVE_MS, where
+            said = [c for c in before if c.kind == "instruction"]
+            if said:
+                assert span.start_ms - said[-1].end_ms >= MIN_MOVE_MS, f"{where}: '{said[-1].text}'"
+
+
+def test_the_complete_example_in_the_format_doc_is_a_valid_script(tmp_path):
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "script-format.md").read_text(encoding="utf-8")
+    example = doc.split("## A complete example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "supine-twist.yaml"
+    path.write_text(example, encoding="utf-8")
+    script = load_script(path)
+    assert isinstance(script, m.Exercise)
+    assert any(isinstance(s, m.Move) and s.breath == "out" for s in m.iter_steps(script.steps))
