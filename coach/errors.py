@@ -48,5 +48,9 @@ class AudioOutputError(CoachError):
     """No usable audio device, or playback failed."""
 
 
+class AudioInputError(CoachError):
+    """No usable microphone for voice commands (the session can still play, controlled by keys)."""
+
+
 class OutputFileError(CoachError):
     """An output file cannot be written (exists without --force, unwritable folder, full disk)."""

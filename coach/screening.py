@@ -49,6 +49,7 @@ class Answers:
     def __init__(self, path: Path):
         self.path = path
         self.daily_limit = DAILY_LIMIT_DEFAULT
+        self._other: dict[str, object] = {}   # the file's other settings ("listen", ...): kept as they are
         self.values: dict[str, bool] = self._load()
 
     def _load(self) -> dict[str, bool]:
@@ -61,6 +62,7 @@ class Answers:
                              f"run 'coach screening --reset' to start again") from None
         if not isinstance(data, dict):
             return {}
+        self._other = {k: v for k, v in data.items() if k not in ("conditions", "daily_limit")}
         limit = data.get("daily_limit", DAILY_LIMIT_DEFAULT)
         if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
             self.daily_limit = limit
@@ -79,7 +81,8 @@ class Answers:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_write(self.path, mode="w") as f:
-                json.dump({"conditions": dict(sorted(self.values.items())), "daily_limit": self.daily_limit}, f, indent=2)
+                json.dump({"conditions": dict(sorted(self.values.items())), "daily_limit": self.daily_limit,
+                           **self._other}, f, indent=2)
         except OSError as exc:
             raise CoachError(f"cannot save the screening answers to {self.path} ({exc.strerror}); "
                              f"set --config or COACH_CONFIG to a writable file") from None

@@ -93,6 +93,15 @@ playback_options = _group(
                  help="Write one JSON line per cue: text, kind, scheduled_ms, actual_ms, late_ms."),
 )
 
+listen_options = _group(
+    click.option("--listen/--no-listen", default=None,
+                 help='Obey spoken commands ("pause", "next", "how long", "stop"; see coach listen --help). '
+                      'Default: the "listen" setting in the config file, else off.'),
+    click.option("--wake-word/--no-wake-word", default=None,
+                 help='Only obey commands said after "coach" ("coach, pause"). Default: the config file\'s '
+                      '"listen_wake_word", else off.'),
+)
+
 background_options = _group(
     click.option("--background", metavar="NAME|FILE",
                  help=f"A sound looped under the voice and lowered while it speaks: {', '.join(BUILTIN_BEDS)}, "

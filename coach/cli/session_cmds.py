@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from coach.cli.options import (
-    compile_options, history_option, playback_options, routine_argument, screening_options, timing_options, voice_choice,
-    voice_options,
+    compile_options, history_option, listen_options, playback_options, routine_argument, screening_options,
+    timing_options, voice_choice, voice_options,
 )
 from coach.cli.ui import Stages, screening_asker, warn
 from coach.session.run import SessionMode
@@ -21,6 +21,7 @@ PLAY_HELP = """Play a routine from pre-rendered clips (rendering what is missing
 
     ROUTINE is a built-in name (see 'coach list') or a path to a script. On a terminal, keys
     control the session: space pause/resume, n next step, p repeat step, q quit, s safety stop.
+    Hands-free: headset buttons and media keys always work; with --listen, spoken commands too.
 
     \b
     Example:
@@ -44,10 +45,11 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @timing_options
     @voice_options
     @playback_options
+    @listen_options
     @screening_options
     @history_option
     def command(routine, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, volume,
-                timing_log, config_path, yes, cleared, history_db) -> None:
+                timing_log, listen, wake_word, config_path, yes, cleared, history_db) -> None:
         from coach.library import resolve
         from coach.session.run import SessionHooks, SessionRequest, run_session
 
@@ -55,7 +57,7 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
         request = SessionRequest(
             routine=resolved, mode=mode, options=compile_options(verbosity, hold_scale, breath_scale, cleared),
             voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, volume=volume, timing_log=timing_log,
-            history_db=history_db, config_path=config_path, assume_none=yes,
+            history_db=history_db, config_path=config_path, assume_none=yes, listen=listen, wake_word=wake_word,
             export_hint=f"coach export {routine} -o {Path(routine).stem}.mp3")
         with Stages() as stages:
             hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),

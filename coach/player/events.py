@@ -57,6 +57,19 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class Listening:
+    """Voice commands are on (the recognizer is loaded)."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A voice command was understood and acted on."""
+
+    phrase: str          # as heard: "time left"
+    command: str         # what it did: "time-left"
+
+
+@dataclass(frozen=True)
 class SessionResult:
     ended: str                    # one of ENDINGS
     position_ms: float            # where in the session it ended
@@ -71,5 +84,5 @@ class Ended:
     result: SessionResult
 
 
-Event = Started | StepChanged | Caption | Progress | Paused | Resumed | Waiting | Ended
+Event = Started | StepChanged | Caption | Progress | Paused | Resumed | Waiting | Listening | Heard | Ended
 EventCallback = Callable[[Event], None]

@@ -65,7 +65,7 @@ class SimpleaudioOutput:
         sa = self._module()
         data = np.ascontiguousarray(scale_pcm(np.asarray(pcm, dtype=np.int16), self.volume)).tobytes()
         try:
-            with _quiet_stderr():
+            with quiet_stderr():
                 return sa.play_buffer(data, CHANNELS, SAMPLE_WIDTH, SAMPLE_RATE)
         except sa._simpleaudio.SimpleaudioError as exc:
             raise AudioOutputError(self._no_device_message(exc)) from None
@@ -80,7 +80,7 @@ class SimpleaudioOutput:
                     f"cannot play audio: simpleaudio is not installed ({exc}); install it, or try"
                     f" `{self.export_hint}` and play the file on another device"
                 ) from None
-            _silence_alsa_errors()
+            silence_alsa_errors()
             self._sa = simpleaudio
         return self._sa
 
@@ -100,9 +100,9 @@ _ALSA_HANDLER: Any = None
 _STDERR_LOCK = threading.Lock()
 
 
-def _silence_alsa_errors() -> None:
+def silence_alsa_errors() -> None:
     """Route ALSA's error messages (printed from any thread, e.g. underruns during playback) to a
-    no-op handler. Best effort: without libasound by that name, _quiet_stderr still covers opens."""
+    no-op handler. Best effort: without libasound by that name, quiet_stderr still covers opens."""
     global _ALSA_HANDLER
     if _ALSA_HANDLER is not None or not sys.platform.startswith("linux"):
         return
@@ -119,7 +119,7 @@ def _silence_alsa_errors() -> None:
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
+def quiet_stderr() -> Iterator[None]:
     """fd 2 points at /dev/null for the duration (C code writes there, not to sys.stderr)."""
     with _STDERR_LOCK:
         if sys.stderr is not None:

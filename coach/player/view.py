@@ -12,8 +12,8 @@ import shutil
 from typing import TextIO
 
 from coach.player.keys import KEY_HELP
-from coach.player.events import (Caption, Ended, Event, Paused, Progress, Resumed, SessionResult, Started,
-                                 StepChanged, Waiting)
+from coach.player.events import (Caption, Ended, Event, Heard, Listening, Paused, Progress, Resumed, SessionResult,
+                                 Started, StepChanged, Waiting)
 from coach.player.segments import PlayerStep
 from coach.render_text import clock
 
@@ -31,6 +31,10 @@ def caption_line(position_ms: float, text: str) -> str:
     return f"{clock(int(position_ms))}  {text}"
 
 
+def heard_line(event: Heard) -> str:
+    return f"heard: {event.phrase}" + ("" if event.phrase.replace(" ", "-") == event.command else f" ({event.command})")
+
+
 class PlainView:
     """Caption lines only: for pipes, logs and CI."""
 
@@ -40,6 +44,9 @@ class PlainView:
     def __call__(self, event: Event) -> None:
         if isinstance(event, Caption):
             self._stream.write(caption_line(event.position_ms, event.cue.text) + "\n")
+            self._stream.flush()
+        elif isinstance(event, Heard):
+            self._stream.write(heard_line(event) + "\n")
             self._stream.flush()
 
     def close(self) -> None:
@@ -59,6 +66,7 @@ class TerminalView:
         self._next: PlayerStep | None = None
         self._paused = False
         self._waiting = False       # held still until the voice has the next clip ready
+        self._listening = False     # voice commands are on
         self._status_shown = False
 
     def __call__(self, event: Event) -> None:
@@ -79,6 +87,10 @@ class TerminalView:
             self._paused, self._waiting, self._position_ms = False, False, event.position_ms
         elif isinstance(event, Waiting):
             self._waiting, self._position_ms = True, event.position_ms
+        elif isinstance(event, Listening):
+            self._listening = True
+        elif isinstance(event, Heard):
+            self._line(heard_line(event))
         elif isinstance(event, Ended):
             self._line(self._summary(event.result))
             self._status_shown = False
@@ -104,6 +116,8 @@ class TerminalView:
             same_chapter = self._step is not None and self._next.chapter == self._step.chapter
             parts.append("next: " + (_short(self._next.label) if same_chapter else self._next.chapter))
         parts.append(f"{clock(int(self._position_ms))} / {clock(self._duration_ms)}")
+        if self._listening:
+            parts.append("listening")
         if self._waiting:
             parts.insert(0, "waiting for the voice...")
         if self._paused:

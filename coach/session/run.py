@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from coach import model as m
 from coach.errors import OutputFileError
@@ -46,6 +46,8 @@ class SessionRequest:
     config_path: Path | None = None      # the screening answers
     assume_none: bool = False            # answer "none apply" to the screening (--yes)
     export_hint: str = ""                # what to suggest when there is no audio device
+    listen: bool | None = None           # voice commands; None: the config file's "listen" setting
+    wake_word: bool | None = None        # only commands said after "coach"; None: the config file's
 
 
 def _ignore(_text: str) -> None:
@@ -107,45 +109,83 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
         session_id = history.start(prepared.routine.name, request.mode)
         try:
             with _sigterm_as_interrupt():
-                ended = _play(prepared, output, log, hooks)
+                ended = _play(prepared, output, log, hooks, _listening(request), voice)
         finally:
             history.end(session_id, ended)
             prepared.finish()
     return ended
 
 
-def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks) -> str:
+def _listening(request: SessionRequest) -> tuple[bool, bool]:
+    """(listen, wake word): the command line's choice, else the config file's."""
+    if request.listen is False:
+        return False, False
+    from coach.listen.settings import load_listen_settings
+    from coach.screening import default_config_path
+
+    settings = load_listen_settings(request.config_path or default_config_path())
+    listen = settings.listen if request.listen is None else request.listen
+    wake_word = settings.wake_word if request.wake_word is None else request.wake_word
+    return listen, wake_word
+
+
+def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks,
+          listening: tuple[bool, bool] = (False, False), voice: Voice | None = None) -> str:
     """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
     coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit. Keys on
-    the terminal and media keys / headset buttons (MPRIS) both control it."""
+    the terminal, media keys / headset buttons (MPRIS) and voice commands all control it."""
     from coach.player import KeyReader, Player, make_view
     from coach.player.mpris import MediaKeys
+    from coach.session.listening import voice_control
 
     screen = hooks.screen or io.StringIO()
-    view = make_view(screen, interactive=hooks.interactive)
-    # Headset buttons and media keys reach whichever player is running: the routine, then the exit.
+    view = _locked(make_view(screen, interactive=hooks.interactive))   # voice commands show from their thread
+    # Every control reaches whichever player is running: the routine, then the exit.
     current: list[Player] = []
-    with MediaKeys(lambda name: current[-1].command(name) if current else None) as media_keys:
+
+    def send(name: str) -> None:
+        if current:
+            current[-1].command(name)
+
+    with MediaKeys(send) as media_keys, \
+            voice_control(*listening, output, voice, send, view, log, hooks.notice) as voice_commands:
         try:
-            player = Player(prepared.timeline, prepared.clip_for, output, timing_log=log,
-                            on_event=_both(view, media_keys.on_event))
+            player = Player(prepared.timeline, prepared.clip_for, voice_commands.output, timing_log=log,
+                            on_event=_all(view, media_keys.on_event, voice_commands.on_event))
             current.append(player)
             with KeyReader(player.command, hooks.keys):
                 result = player.run()
         finally:
             view.close()
         if result.ended in ("safety-stop", "interrupted"):
-            _guided_exit(prepared, output, hooks, screen, result.ended, result.position_ms, current,
-                         media_keys.on_event)
+            voice_commands.exiting = True
+            _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, result.position_ms, current,
+                         _all(media_keys.on_event, voice_commands.on_event))
         return result.ended
 
 
-def _both(first: Callable[[Event], None], second: Callable[[Event], None]) -> Callable[[Event], None]:
-    def both(event: Event) -> None:
-        first(event)
-        second(event)
+def _all(*callbacks: Callable[[Event], None]) -> Callable[[Event], None]:
+    def every(event: Event) -> None:
+        for callback in callbacks:
+            callback(event)
 
-    return both
+    return every
+
+
+class _locked:
+    """A view that two threads may call (the player's, and the listener's)."""
+
+    def __init__(self, view: Any):   # a PlainView or TerminalView
+        self._view = view
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self._view(event)
+
+    def close(self) -> None:
+        with self._lock:
+            self._view.close()
 
 
 def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHooks, screen: TextIO, ended: str,
@@ -159,7 +199,7 @@ def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHoo
     try:
         position = prepared.timeline.position_at(position_ms)
         exit_player = Player(prepared.exit_timeline(position), prepared.clip_for, output,
-                             on_event=_both(exit_view, media_event))
+                             on_event=_all(exit_view, media_event))
         current.append(exit_player)
         with KeyReader(exit_player.command, hooks.keys):
             exit_player.run()

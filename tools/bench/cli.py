@@ -17,6 +17,7 @@ from tools.bench.check import bench_check
 from tools.bench.cold import bench_cold_sessions, bench_first_sound
 from tools.bench.config import ENGINES, FULL, QUICK, ROOT, Profile
 from tools.bench.export import bench_baseline, bench_export, probe_ssml_breaks
+from tools.bench.listen import bench_listen
 from tools.bench.render import bench_cold_render, warm_cache
 from tools.bench.report import report_markdown
 from tools.bench.results import Results, machine_info
@@ -24,7 +25,7 @@ from tools.bench.sessions import bench_live, bench_play
 from tools.bench.startup import bench_startup
 from tools.bench.workspace import Workspace, build_routines
 
-SECTIONS = ("startup", "cold", "render", "export", "play", "live", "check")
+SECTIONS = ("startup", "cold", "render", "export", "play", "live", "check", "listen")
 
 
 def run_section(results: Results, name: str, fn):
@@ -94,7 +95,7 @@ def run_all(ws: Workspace, profile: Profile, wanted: set[str], results: Results)
         rendered = run_section(results, "render", lambda: bench_cold_render(ws, profile))
         if rendered:
             results.render, seeds = rendered
-    needs_warm = wanted & {"export", "play", "check"}
+    needs_warm = wanted & {"export", "play", "check", "listen"}
     routines: dict[int, Path] = {}
     if "export" in wanted:
         routines = run_section(results, "routines", lambda: build_routines(ws, profile)) or {}
@@ -112,4 +113,6 @@ def run_all(ws: Workspace, profile: Profile, wanted: set[str], results: Results)
         results.live = run_section(results, "live", lambda: bench_live(ws, profile.session_routine)) or {}
     if "check" in wanted and warm:
         results.check = run_section(results, "check", lambda: bench_check(ws, profile.session_routine, warm)) or {}
+    if "listen" in wanted and warm:
+        results.listen = run_section(results, "listen", lambda: bench_listen(ws, profile.name == "quick", warm)) or {}
 

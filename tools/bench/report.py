@@ -6,6 +6,7 @@ from coach.mix import DEFAULT_CHUNK_MS
 from tools.asr import ON_TIME_MS
 from tools.bench.config import ENGINES, LONG_S, STARTUP_RUNS
 from tools.bench.export import FFMPEG_ENCODE
+from tools.bench.report_listen import listen_section, listen_targets
 from tools.bench.results import Results
 
 
@@ -43,6 +44,7 @@ def report_markdown(r: Results) -> str:
     out += cold_section(r)
     out += session_section(r)
     out += check_section(r)
+    out += listen_section(r)
     if r.unavailable:
         out += ["## Not available in this run", ""]
         out += [f"- {name}: {why}" for name, why in r.unavailable.items()] + [""]
@@ -88,7 +90,7 @@ def targets(r: Results) -> list[tuple[str, str, bool | None]]:
         s = r.check.get(engine, {}).get("summary")
         rows.append((f"every cue heard within {ON_TIME_MS} ms ({engine})",
                      f"{s['on_time']}/{s['cues']}" if s else "n/a", None if not s else s["on_time"] == s["cues"]))
-    return rows
+    return rows + listen_targets(r)
 
 
 def targets_section(r: Results) -> list[str]:

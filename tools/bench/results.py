@@ -23,6 +23,7 @@ class Results:
     play: dict = field(default_factory=dict)
     live: dict = field(default_factory=dict)
     check: dict = field(default_factory=dict)
+    listen: dict = field(default_factory=dict)         # voice commands: detection, false triggers, latency
     first_sound: dict = field(default_factory=dict)     # (routine, engine, cache state) -> first sounds
     cold_sessions: list = field(default_factory=list)   # whole sessions on an empty cache
     unavailable: dict = field(default_factory=dict)    # section -> why

@@ -1,0 +1,55 @@
+"""The spoken commands: one table, read by the recognizer's grammar, the help text and the docs.
+
+Chosen to be short, common words a person says naturally, and unlike the words coach itself speaks
+between its sentences. Several phrases can mean the same command. "stop" and "help" are the safety stop:
+someone in trouble on the floor says one of those, not a special word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WAKE_WORD = "coach"
+
+
+@dataclass(frozen=True)
+class VoiceCommand:
+    command: str               # what it does: a player command, or "time-left"
+    phrases: tuple[str, ...]   # what to say (lowercase, as the recognizer's dictionary spells them)
+    does: str                  # for the help text
+
+
+VOICE_COMMANDS: tuple[VoiceCommand, ...] = (
+    VoiceCommand("pause", ("pause",), "pause the session"),
+    VoiceCommand("resume", ("resume", "continue"), "go on after a pause"),
+    VoiceCommand("next", ("next", "skip"), "skip to the next step"),
+    VoiceCommand("repeat", ("repeat", "again"), "start this step again"),
+    VoiceCommand("time-left", ("how long", "time left"), "hear the time left in this step and the session"),
+    VoiceCommand("safety-stop", ("stop", "help", "safety stop"),
+                 "safety stop: the sound stops and coach talks you out of the position"),
+)
+
+PHRASE_COMMANDS: dict[str, str] = {p: vc.command for vc in VOICE_COMMANDS for p in vc.phrases}
+
+
+def phrases(wake_word: bool = False) -> tuple[str, ...]:
+    """Every phrase as it must be said: with the wake word in front when one is required."""
+    prefix = f"{WAKE_WORD} " if wake_word else ""
+    return tuple(prefix + p for p in PHRASE_COMMANDS)
+
+
+def command_for(heard: str) -> str | None:
+    """The command a recognized phrase stands for; a leading wake word is ignored."""
+    words = heard.lower().split()
+    if words and words[0] == WAKE_WORD:
+        words = words[1:]
+    return PHRASE_COMMANDS.get(" ".join(words))
+
+
+def help_lines(wake_word: bool = False) -> list[str]:
+    prefix = f"{WAKE_WORD.capitalize()}, " if wake_word else ""
+    lines = []
+    for vc in VOICE_COMMANDS:
+        said = " / ".join(f'"{prefix}{p}"' for p in vc.phrases)
+        lines.append(f"{said}: {vc.does}")
+    return lines

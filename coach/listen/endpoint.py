@@ -1,0 +1,90 @@
+"""Where an utterance starts and ends in a stream of 30 ms frames.
+
+A frame is speech when pocketsphinx's voice-activity detector says so AND it is louder than the room:
+SPEECH_ABOVE_FLOOR_DB over the noise floor (a low percentile of the last few seconds' frame levels).
+The detector alone takes steady noise (a fan, rain, traffic) for speech and then never hears an
+utterance end. An utterance starts after START_FRAMES speech frames in a row (with PREROLL_FRAMES
+kept from before, so its first sound is not lost) and ends after END_FRAMES quiet ones.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.listen.microphone import FRAME_BYTES, RATE
+
+FRAME_S = FRAME_BYTES / 2 / RATE
+START_FRAMES = 3             # 90 ms of speech opens an utterance (a click does not)
+END_FRAMES = 7               # 210 ms of quiet closes it: what an action waits after the last word
+PREROLL_FRAMES = 8           # 240 ms kept from before the start: soft onsets ("help", "how long")
+SPEECH_ABOVE_FLOOR_DB = 8.0
+FLOOR_PERCENTILE = 10
+FLOOR_FRAMES = 100           # 3 s of history for the noise floor
+QUIET_DB = -60.0             # the floor never goes below this (digital silence)
+VAD_MODE = 3                 # the detector's strictest setting
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What one frame did: audio to hand to the recognizer, and whether an utterance started or ended."""
+
+    audio: bytes = b""
+    started: bool = False
+    ended: bool = False
+    start_s: float = 0.0     # stream time of the utterance's start (with preroll)
+    onset_s: float = 0.0     # stream time the speech began (the first of the START_FRAMES)
+    end_s: float = 0.0       # stream time the speech ended (the first quiet frame)
+
+
+class Endpointer:
+    def __init__(self) -> None:
+        from pocketsphinx import Vad  # heavy: only when listening
+
+        self._vad = Vad(VAD_MODE, RATE, FRAME_S)
+        self._levels: deque[float] = deque(maxlen=FLOOR_FRAMES)
+        self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
+        self._run = 0              # speech frames in a row (before a start) or quiet ones (inside)
+        self._pending: list[bytes] = []
+        self.in_speech = False
+        self._frames = 0
+
+    def push(self, frame: bytes) -> Piece:
+        self._frames += 1
+        now = self._frames * FRAME_S
+        level = _level_db(frame)
+        floor = max(QUIET_DB, float(np.percentile(self._levels, FLOOR_PERCENTILE))) if self._levels else QUIET_DB
+        self._levels.append(level)
+        speech = level > floor + SPEECH_ABOVE_FLOOR_DB and self._vad.is_speech(frame)
+        if not self.in_speech:
+            if not speech:
+                self._run, self._pending = 0, []
+                self._preroll.append(frame)
+                return Piece()
+            self._run += 1
+            self._pending.append(frame)
+            if self._run < START_FRAMES:
+                return Piece()
+            self.in_speech, self._run = True, 0
+            audio = b"".join(self._preroll) + b"".join(self._pending)
+            start_s = now - len(audio) / 2 / RATE
+            onset_s = now - len(self._pending) * FRAME_S
+            self._preroll.clear()
+            self._pending = []
+            return Piece(audio, started=True, start_s=start_s, onset_s=onset_s)
+        if speech:
+            self._run = 0
+            return Piece(frame)
+        self._run += 1
+        if self._run < END_FRAMES:
+            return Piece(frame)
+        self.in_speech, self._run = False, 0
+        return Piece(frame, ended=True, end_s=now - END_FRAMES * FRAME_S)
+
+
+def _level_db(frame: bytes) -> float:
+    samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+    rms = float(np.sqrt(np.mean(samples ** 2))) if len(samples) else 0.0
+    return 20 * np.log10(max(rms, 1.0) / 32768)

@@ -1,0 +1,129 @@
+"""Voice commands wired into a session: the gated output, the listener, and what each command does.
+
+Off unless asked for (--listen, or "listen": true in the config file). With no microphone the person
+gets one line and the session plays on with its keys and media keys.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+from coach.errors import AudioInputError
+
+if TYPE_CHECKING:
+    from coach.listen.listener import HeardCommand
+    from coach.player import Event, Output
+    from coach.player.segments import PlayerStep
+    from coach.speech import Voice
+
+_NOT_DURING_EXIT = frozenset({"safety-stop", "next"})   # the guided exit is never cut short by voice
+
+
+@dataclass
+class VoiceControl:
+    output: Output                        # what the players play through (gated while listening)
+    on_event: Callable[[Event], None]     # keeps track of where the session is, for "how long"
+    exiting: bool = False                 # set once the guided exit plays
+
+
+class _Whereabouts:
+    """Where the session is, from the player's events, for the "how long" answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.duration_ms = 0
+        self.step: PlayerStep | None = None
+        self._position_ms = 0.0
+        self._at = time.monotonic()
+        self._paused = False
+
+    def __call__(self, event: Event) -> None:
+        from coach.player.events import Paused, Progress, Resumed, Started, StepChanged
+
+        with self._lock:
+            if isinstance(event, Started):
+                self.duration_ms, self._position_ms, self._at = event.duration_ms, 0.0, time.monotonic()
+            elif isinstance(event, (StepChanged, Progress, Paused, Resumed)):
+                if isinstance(event, (StepChanged, Progress)):
+                    self.step = event.step
+                self._position_ms, self._at = event.position_ms, time.monotonic()
+                self._paused = isinstance(event, Paused) or (self._paused and not isinstance(event, Resumed))
+
+    def position_ms(self) -> float:
+        with self._lock:
+            moved = 0.0 if self._paused else (time.monotonic() - self._at) * 1000
+            return self._position_ms + moved
+
+
+@contextmanager
+def voice_control(enabled: bool, wake_word: bool, output: Output, voice: Voice | None, send: Callable[[str], None],
+                  show: Callable[[Event], None], log: TextIO | None,
+                  notice: Callable[[str], None]) -> Iterator[VoiceControl]:
+    """While in the block, spoken commands reach send(command) (the current player) and show(event)
+    (the view). Yields the output to play through: coach's own sound closes the microphone's gate."""
+    if not enabled:
+        yield VoiceControl(output, lambda _event: None)
+        return
+    from coach.listen.gate import GatedOutput, SpeechGate
+    from coach.listen.listener import Listener
+    from coach.player.events import Heard, Listening
+
+    gate = SpeechGate()
+    gated = GatedOutput(output, gate)
+    where = _Whereabouts()
+    control = VoiceControl(gated, where)
+
+    def on_heard(heard: HeardCommand) -> None:
+        command = heard.heard.command
+        if control.exiting and command in _NOT_DURING_EXIT:
+            return
+        if command == "time-left":
+            _answer(where, voice, gated)
+        else:
+            send(command)
+        show(Heard(heard.heard.phrase, command))
+        if log is not None:
+            log.write(json.dumps({"heard": heard.heard.phrase, "command": command,
+                                  "confidence": heard.heard.confidence, "position_ms": round(where.position_ms(), 1),
+                                  "latency_ms": round(heard.latency_ms, 1)}) + "\n")
+            log.flush()
+
+    try:
+        listener = Listener(on_heard, gate, wake_word)
+        listener.__enter__()
+    except AudioInputError as exc:
+        notice(str(exc))
+        yield VoiceControl(output, lambda _event: None)
+        return
+    try:
+        threading.Thread(target=_announce_when_ready, args=(listener, show, notice, Listening()),
+                         name="coach-listen-ready", daemon=True).start()
+        yield control
+    finally:
+        listener.__exit__(None, None, None)
+
+
+def _announce_when_ready(listener, show: Callable[[Event], None], notice: Callable[[str], None], event: Event) -> None:
+    listener.ready.wait()
+    if listener.error is None:
+        show(event)
+    else:
+        notice(f"voice commands are off: {listener.error}; the keys still work")
+
+
+def _answer(where: _Whereabouts, voice: Voice | None, output: Output) -> None:
+    from coach.listen.answer import time_left_sentence
+
+    if voice is None:
+        return
+    text = time_left_sentence(where.step, where.position_ms(), where.duration_ms)
+    try:
+        output.play(voice.render(text))
+    except Exception:  # noqa: BLE001 - an answer that cannot be spoken must not end the session
+        pass
