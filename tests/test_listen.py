@@ -20,6 +20,7 @@ from coach.listen.settings import ListenSettings, load_listen_settings
 from coach.player.scheduler import COMMANDS as PLAYER_COMMANDS
 from coach.player.segments import PlayerStep
 from support import run_coach
+from tools.listen_eval import render_16k
 
 # -- pure parts ----------------------------------------------------------------------------------------
 
@@ -112,15 +113,6 @@ def test_screening_answers_saved_later_keep_the_listen_settings(tmp_path):
 # -- real speech -----------------------------------------------------------------------------------------
 
 pytest_slow = pytest.mark.slow
-
-
-def render_16k(engine: str, texts, voice=None, rate=None) -> list[np.ndarray]:
-    from coach.audio_format import SAMPLE_RATE
-    from coach.speech import get_voice
-    from tools import asr
-
-    v = get_voice(engine, voice, rate)
-    return [asr.resample_for_recognizer(v.render(t), SAMPLE_RATE) for t in texts]
 
 
 @pytest.fixture(scope="module")

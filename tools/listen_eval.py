@@ -8,6 +8,7 @@ the same code a session uses. Used by scripts/bench (section `listen`) and by te
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from coach.listen.commands import PHRASE_COMMANDS
 from coach.listen.listener import Utterances
-from coach.listen.microphone import FRAME_BYTES, RATE
+from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE
 from coach.listen.recognizer import CommandRecognizer
 from coach.speech.base import MARGIN_MS
 
@@ -47,6 +48,16 @@ class Trial:
         return self.heard == self.expected
 
 
+def render_16k(engine: str, texts: Iterable[str], voice: str | None = None, rate: int | None = None) -> list[np.ndarray]:
+    """Each text spoken by the engine, at the recognizer's 16 kHz."""
+    from coach.audio_format import SAMPLE_RATE
+    from coach.speech import get_voice
+    from tools import asr
+
+    v = get_voice(engine, voice, rate)
+    return [asr.resample_for_recognizer(v.render(t), SAMPLE_RATE) for t in texts]
+
+
 def pink_noise(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     spectrum = np.fft.rfft(rng.standard_normal(n))
@@ -73,7 +84,7 @@ def listen_through(audio: np.ndarray, recognizer: CommandRecognizer, gate=None) 
     frames = len(audio) // FRAME_SAMPLES
     data = np.ascontiguousarray(audio[: frames * FRAME_SAMPLES], dtype="<i2").tobytes()
     for i in range(frames):
-        frame_end = (i + 1) * FRAME_SAMPLES / RATE
+        frame_end = (i + 1) * FRAME_S
         started = time.perf_counter()
         got = utterances.push(data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], frame_end, 0.0)
         if got is not None:
@@ -105,11 +116,9 @@ class IntervalGate:
         self._spans = sorted((start, end + tail_s) for start, end in sounds)
         self._starts = [s for s, _ in self._spans]
 
-    def closed(self, at: float | None = None) -> bool:
-        from bisect import bisect_right
-
-        i = bisect_right(self._starts, at or 0.0) - 1
-        return i >= 0 and (at or 0.0) < self._spans[i][1]
+    def closed(self, at: float) -> bool:
+        i = bisect_right(self._starts, at) - 1
+        return i >= 0 and at < self._spans[i][1]
 
 
 def with_gaps(clips: Iterable[np.ndarray], gap_s: float) -> np.ndarray:

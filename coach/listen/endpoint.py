@@ -14,9 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.listen.microphone import FRAME_BYTES, RATE
-
-FRAME_S = FRAME_BYTES / 2 / RATE
+from coach.listen.microphone import FRAME_S, RATE
 START_FRAMES = 3             # 90 ms of speech opens an utterance (a click does not)
 END_FRAMES = 7               # 210 ms of quiet closes it: what an action waits after the last word
 PREROLL_FRAMES = 8           # 240 ms kept from before the start: soft onsets ("help", "how long")
@@ -34,7 +32,6 @@ class Piece:
     audio: bytes = b""
     started: bool = False
     ended: bool = False
-    start_s: float = 0.0     # stream time of the utterance's start (with preroll)
     onset_s: float = 0.0     # stream time the speech began (the first of the START_FRAMES)
     end_s: float = 0.0       # stream time the speech ended (the first quiet frame)
 
@@ -69,11 +66,10 @@ class Endpointer:
                 return Piece()
             self.in_speech, self._run = True, 0
             audio = b"".join(self._preroll) + b"".join(self._pending)
-            start_s = now - len(audio) / 2 / RATE
             onset_s = now - len(self._pending) * FRAME_S
             self._preroll.clear()
             self._pending = []
-            return Piece(audio, started=True, start_s=start_s, onset_s=onset_s)
+            return Piece(audio, started=True, onset_s=onset_s)
         if speech:
             self._run = 0
             return Piece(frame)

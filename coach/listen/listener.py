@@ -17,8 +17,8 @@ from types import TracebackType
 from typing import Protocol
 
 from coach.listen.gate import SpeechGate
-from coach.listen.microphone import FRAME_BYTES, RATE, Microphone
-from coach.listen.recognizer import CommandRecognizer, Heard
+from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE, Microphone
+from coach.listen.recognizer import CommandRecognizer, Recognition
 
 MAX_UTTERANCE_MS = 2_500     # the longest phrase, "coach, safety stop", said slowly, with preroll and end
 _SILENCE = bytes(FRAME_BYTES)
@@ -32,7 +32,7 @@ class FrameSource(Protocol):
 
 @dataclass(frozen=True)
 class HeardCommand:
-    heard: Heard
+    heard: Recognition
     speech_end: float    # monotonic time the speech ended (the endpointer's estimate)
     acted: float         # monotonic time the callback was called
 
@@ -53,7 +53,6 @@ class Utterances:
         self._gate = gate
         self._clock = clock
         self._endpointer = Endpointer()
-        self._frame_s = FRAME_BYTES / 2 / RATE
         self._spoiled = False      # overlapped coach's sound, or too long: decoded no further
         self._utterance_s = 0.0
         self._gated_until = float("-inf")   # stream time the gate last closed a frame
@@ -61,7 +60,7 @@ class Utterances:
 
     def push(self, frame: bytes, frame_end: float, origin: float) -> HeardCommand | None:
         """One frame of audio ending at monotonic time frame_end; origin is when the stream started."""
-        gated = self._gate is not None and self._gate.closed(frame_end - self._frame_s)
+        gated = self._gate is not None and self._gate.closed(frame_end - FRAME_S)
         if gated:
             self._gated_until = frame_end
         piece = self._endpointer.push(_SILENCE if gated else frame)
@@ -95,8 +94,10 @@ class Listener:
     the caller learns straight away (AudioInputError) that there is none."""
 
     def __init__(self, on_heard: Callable[[HeardCommand], None], gate: SpeechGate | None = None,
-                 wake_word: bool = False, source: FrameSource | None = None):
+                 wake_word: bool = False, source: FrameSource | None = None,
+                 on_ready: Callable[[BaseException | None], None] | None = None):
         self._on_heard = on_heard
+        self._on_ready = on_ready   # called on the thread once listening (None) or when it failed (the error)
         self._gate = gate
         self._wake_word = wake_word
         self._source = source
@@ -125,15 +126,20 @@ class Listener:
         assert source is not None
         try:
             utterances = Utterances(CommandRecognizer(self._wake_word), self._gate)
-            self.ready.set()
-            frame_s = FRAME_BYTES / 2 / RATE
+            self._set_ready()
             frames = 0
             while not self._stop.is_set():
                 frame = source.read()
                 frames += 1
-                heard = utterances.push(frame, source.started + frames * frame_s, source.started)
+                heard = utterances.push(frame, source.started + frames * FRAME_S, source.started)
                 if heard is not None:
                     self._on_heard(heard)
         except Exception as exc:  # noqa: BLE001 - listening fails alone; the session and its keys go on
             self.error = exc
+            self._set_ready()
+
+    def _set_ready(self) -> None:
+        if not self.ready.is_set():
             self.ready.set()
+            if self._on_ready is not None:
+                self._on_ready(self.error)

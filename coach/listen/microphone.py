@@ -17,6 +17,7 @@ from coach.player.output import quiet_stderr, silence_alsa_errors
 
 RATE = 16_000          # pocketsphinx's en-us acoustic model is trained on 16 kHz
 FRAME_BYTES = 960      # 30 ms of 16-bit mono at 16 kHz: the endpointer's frame
+FRAME_S = FRAME_BYTES / 2 / RATE
 DEVICE_ENV = "COACH_MIC"   # an ALSA capture device other than "default", e.g. "hw:1,0"
 
 
@@ -59,15 +60,11 @@ class Microphone:
             self._pending += data
         frame, self._pending = self._pending[:FRAME_BYTES], self._pending[FRAME_BYTES:]
         self._frames_read += 1
-        due = self.started + self._frames_read * FRAME_BYTES / 2 / RATE
+        due = self.started + self._frames_read * FRAME_S
         wait = due - self._clock()
         if wait > 0:
             self._sleep(wait)
         return frame
-
-    def stream_time(self) -> float:
-        """Monotonic time at the end of the audio read so far."""
-        return self.started + self._frames_read * FRAME_BYTES / 2 / RATE
 
     def close(self) -> None:
         if self._pcm is not None:

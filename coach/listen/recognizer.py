@@ -22,7 +22,7 @@ _FILLERS = {"<s>", "</s>", "<sil>", "[noise]", "[breath]", "[cough]", "[laugh]",
 
 
 @dataclass(frozen=True)
-class Heard:
+class Recognition:
     phrase: str         # as recognized, e.g. "time left"
     command: str        # what it does, e.g. "time-left"
     confidence: float   # per-frame log-likelihood relative to the phone loop (0 = as good as the best)
@@ -35,12 +35,11 @@ class CommandRecognizer:
         import pocketsphinx  # heavy: only when listening
 
         model = os.path.join(os.path.dirname(str(pocketsphinx.__file__)), "model", "en-us")
-        Decoder = pocketsphinx.Decoder
         self.confidence_min = confidence_min
-        self._grammar: Any = Decoder(loglevel="FATAL")
+        self._grammar: Any = pocketsphinx.Decoder(loglevel="FATAL")
         self._grammar.add_jsgf_string("commands", _jsgf(phrases(wake_word)))
         self._grammar.activate_search("commands")
-        self._phones: Any = Decoder(loglevel="FATAL", allphone=os.path.join(model, "en-us-phone.lm.bin"))
+        self._phones: Any = pocketsphinx.Decoder(loglevel="FATAL", allphone=os.path.join(model, "en-us-phone.lm.bin"))
         self._open = False
 
     def start(self) -> None:
@@ -55,7 +54,7 @@ class CommandRecognizer:
         self._grammar.process_raw(audio, False, False)
         self._phones.process_raw(audio, False, False)
 
-    def finish(self, speech_s: float | None = None) -> Heard | None:
+    def finish(self, speech_s: float | None = None) -> Recognition | None:
         """The command in the utterance fed since start(), or None when nothing was said with confidence.
         speech_s: how long the speech in it lasted (the endpointer knows), to tell a phrase said on its
         own from one word of a longer sentence."""
@@ -82,9 +81,9 @@ class CommandRecognizer:
         confidence = (said - best) / frames
         if confidence < self.confidence_min:
             return None
-        return Heard(hyp.hypstr, command, round(confidence, 2))
+        return Recognition(hyp.hypstr, command, round(confidence, 2))
 
-    def hear(self, audio: bytes) -> Heard | None:
+    def hear(self, audio: bytes) -> Recognition | None:
         self.start()
         self.feed(audio)
         return self.finish()

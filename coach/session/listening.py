@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -94,27 +94,21 @@ def voice_control(enabled: bool, wake_word: bool, output: Output, voice: Voice |
                                   "latency_ms": round(heard.latency_ms, 1)}) + "\n")
             log.flush()
 
-    try:
-        listener = Listener(on_heard, gate, wake_word)
-        listener.__enter__()
-    except AudioInputError as exc:
-        notice(str(exc))
-        yield VoiceControl(output, lambda _event: None)
-        return
-    try:
-        threading.Thread(target=_announce_when_ready, args=(listener, show, notice, Listening()),
-                         name="coach-listen-ready", daemon=True).start()
+    def on_ready(error: BaseException | None) -> None:
+        if error is None:
+            show(Listening())
+        else:
+            notice(f"voice commands are off: {error}; the keys still work")
+
+    listener = Listener(on_heard, gate, wake_word, on_ready=on_ready)
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(listener)   # opens the microphone at once: none -> one line, the session plays on
+        except AudioInputError as exc:
+            notice(str(exc))
+            yield VoiceControl(output, lambda _event: None)
+            return
         yield control
-    finally:
-        listener.__exit__(None, None, None)
-
-
-def _announce_when_ready(listener, show: Callable[[Event], None], notice: Callable[[str], None], event: Event) -> None:
-    listener.ready.wait()
-    if listener.error is None:
-        show(event)
-    else:
-        notice(f"voice commands are off: {listener.error}; the keys still work")
 
 
 def _answer(where: _Whereabouts, voice: Voice | None, output: Output) -> None:

@@ -38,9 +38,9 @@ class Profile:
 
 # Whole cold sessions: every built-in routine at 4x (the voice gets a quarter of the time it has in a
 # real session), and child-pose in real time.
-_ROUTINES = ("bedtime-unwind", "desk-break", "lower-back-relief", "morning-back", "upper-back-release")
+ROUTINES = ("bedtime-unwind", "desk-break", "lower-back-relief", "morning-back", "upper-back-release")
 FULL = Profile("full", (15, 60), None, "desk-break", ("child-pose", "desk-break", "morning-back"),
-               (("child-pose", 1.0),) + tuple((r, 4.0) for r in _ROUTINES))
+               (("child-pose", 1.0),) + tuple((r, 4.0) for r in ROUTINES))
 QUICK = Profile("quick", (5, 15), ("child-pose",), "child-pose", ("child-pose",), (("child-pose", 4.0),))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.bench.config import COACH, ROOT
+from tools.bench.config import COACH, ROOT, ROUTINES
 from tools.bench.workspace import Workspace, timeline_json
 
 # (engine, voice, rate): both engines, several voices and speaking rates
@@ -19,7 +19,6 @@ FULL_VOICES = (("piper", None, 150), ("piper", None, 175), ("piper", None, 220),
                ("espeak", "gmw/en-us-nyc", 175))
 QUICK_VOICES = (("piper", None, 175), ("espeak", "gmw/en-us", 175))
 SNRS = (40.0, 10.0, 0.0)   # 40 dB: a quiet room (a microphone is never digitally silent)
-OWN_VOICE_ROUTINES = ("bedtime-unwind", "desk-break", "lower-back-relief", "morning-back", "upper-back-release")
 
 
 def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
@@ -39,7 +38,7 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     latencies = [t.latency_ms for t in trials if t.correct and t.latency_ms is not None]
     stop_latencies = [t.latency_ms for t in trials if t.correct and t.expected == "safety-stop" and t.latency_ms is not None]
 
-    routines = OWN_VOICE_ROUTINES[:1] if quick else OWN_VOICE_ROUTINES
+    routines = ROUTINES[:1] if quick else ROUTINES
     own = _own_voice(ws, routines, warm["piper"], recognizer, TAIL_MS / 1000)
     other = _other_speech(voices, recognizer)
     return {"voices": [f"{e} {v or 'default'} {r}" for e, v, r in voices], "trials": len(trials),
@@ -57,22 +56,14 @@ def _p95(values: list[float]) -> float | None:
     return float(np.percentile(values, 95)) if values else None
 
 
-def _render_16k(engine: str, voice: str | None, rate: int, texts) -> list[np.ndarray]:
-    from coach.audio_format import SAMPLE_RATE
-    from coach.speech import get_voice
-    from tools import asr
-
-    v = get_voice(engine, voice, rate)
-    return [asr.resample_for_recognizer(v.render(t), SAMPLE_RATE) for t in texts]
-
-
 def _command_clips(voices) -> dict[tuple[str, str], np.ndarray]:
     from coach.listen.commands import PHRASE_COMMANDS
+    from tools.listen_eval import render_16k
 
     clips = {}
     for engine, voice, rate in voices:
         name = f"{engine} {voice or 'default'} {rate}"
-        rendered = _render_16k(engine, voice, rate, [p.capitalize() + "." for p in PHRASE_COMMANDS])
+        rendered = render_16k(engine, [p.capitalize() + "." for p in PHRASE_COMMANDS], voice, rate)
         clips.update({(name, phrase): pcm for phrase, pcm in zip(PHRASE_COMMANDS, rendered)})
     return clips
 
@@ -110,7 +101,7 @@ def _other_speech(voices, recognizer) -> dict:
     remarks = [r.capitalize() + "." for r in ev.NOT_COMMANDS]
     hours, triggers, examples = 0.0, 0, []
     for engine, voice, rate in voices[:2]:
-        audio = ev.with_gaps(_render_16k(engine, voice, rate, sentences + remarks), 0.8)
+        audio = ev.with_gaps(ev.render_16k(engine, sentences + remarks, voice, rate), 0.8)
         hours += len(audio) / 16000 / 3600
         found = ev.listen_through(audio, recognizer)
         triggers += len(found)
