@@ -136,3 +136,135 @@ def test_bad_backgrounds_are_one_clear_line(tmp_path):
     loud = run_coach("export", "child-pose", "-o", str(tmp_path / "x.mp3"), "--background", "rain",
                      "--background-level", "-6", "-y", env=env)
     assert loud.returncode == 2 and "-60.0<=x<=-20.0" in loud.stderr
+
+
+# -- under a real-time session: coach play|live --background, through real ALSA --------------------------
+
+HUM_HZ = 50      # the test's background: a pure 50 Hz hum, measured apart from the speech by its frequency
+SESSION_FLAGS = ["--yes", "--engine", "espeak", "--verbosity", "minimal"]
+
+
+def hum_file(folder: Path) -> Path:
+    """2 s of a 50 Hz sine: a whole number of cycles, as is the 300 ms seam crossfade, so it loops in phase."""
+    import wave
+
+    t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
+    path = folder / "hum.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(np.round(8000 * np.sin(2 * np.pi * HUM_HZ * t)).astype("<i2").tobytes())
+    return path
+
+
+def hum_dbfs(samples: np.ndarray) -> float:
+    """The RMS level of the 50 Hz component alone (a Hann-windowed lock-in), in dBFS."""
+    x = np.asarray(samples, dtype=np.float64)
+    window = np.hanning(len(x))
+    phase = np.exp(-2j * np.pi * HUM_HZ * np.arange(len(x)) / SAMPLE_RATE)
+    amplitude = 2 * abs(np.sum(x * window * phase)) / np.sum(window)
+    return 20 * np.log10(max(amplitude / np.sqrt(2), 1e-3) / 32768.0)
+
+
+def voiced_dbfs(samples: np.ndarray, gate_dbfs: float = -35.0) -> float:
+    """RMS over the 20 ms blocks louder than the gate: the speech, not the bed between its words."""
+    block = ms_to_samples(20)
+    x = np.asarray(samples[: len(samples) // block * block], dtype=np.float64).reshape(-1, block)
+    power = np.mean(x * x, axis=1)
+    loud = power[power > (32768 * 10 ** (gate_dbfs / 20)) ** 2]
+    return 10 * np.log10(np.mean(loud) / 32768 ** 2)
+
+
+def windows(timeline: Timeline, onset: int, total: int, margin_ms: int = 80):
+    """(under speech, clear of every cue): capture sample ranges, position 0 at `onset`, trimmed by
+    margin_ms for the stream's period and the reading of the position."""
+    speech, clear = masks(timeline, ms_to_samples(timeline.duration_ms))
+    margin = ms_to_samples(margin_ms)
+
+    def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+        return [(onset + a + margin, min(total, onset + b - margin)) for a, b in zip(edges[::2], edges[1::2])
+                if b - a > 2 * margin + ms_to_samples(200)]
+
+    return runs(speech), runs(clear)
+
+
+@pytest.fixture(scope="module")
+def hum_session(tmp_path_factory):
+    """One `coach play` of the tiny script over the hum, captured, and the same session's plain export."""
+    from alsa_capture import read_capture, write_capture_config
+    from coach.session.prepare import preview_timeline
+
+    folder = tmp_path_factory.mktemp("bg-play")
+    script = tiny_script(folder)
+    config, raw = write_capture_config(folder)
+    env = {"ALSA_CONFIG_PATH": str(config), "COACH_CACHE_DIR": str(folder / "cache"),
+           "COACH_CONFIG": str(folder / "c.json"), "COACH_HISTORY_DB": str(folder / "h.sqlite")}
+    plain = folder / "plain.wav"
+    assert run_coach("export", str(script), "-o", str(plain), *SESSION_FLAGS, env=env).returncode == 0
+    played = run_coach("play", str(script), *SESSION_FLAGS, "--background", str(hum_file(folder)), env=env)
+    assert played.returncode == 0, played.stderr
+    timeline = preview_timeline(resolve(str(script)), CompileOptions(verbosity="minimal"), VoiceChoice("espeak"),
+                                folder / "cache")
+    return read_capture(raw), decode_audio(plain), timeline
+
+
+def test_play_streams_the_bed_without_a_break_ducked_by_the_documented_depth(hum_session):
+    captured, plain, timeline = hum_session
+    onset = int(np.flatnonzero(captured)[0])          # position 0: the opening bell, and the bed fading in
+    session = captured[onset:onset + ms_to_samples(timeline.duration_ms)]
+    # The sound joins the stream at a period boundary, so the onset may be up to a period late.
+    assert len(session) >= ms_to_samples(timeline.duration_ms - 20)
+    block = ms_to_samples(20)
+    ending = len(session) - ms_to_samples(500)       # the last bell dies away as the bed fades out
+    quiet_blocks = [i for i in range(0, ending, block) if not session[i:i + block].any()]
+    assert quiet_blocks == []                          # no silence between cues any more: the stream never stops
+    under, clear = windows(timeline, onset, len(captured))
+    assert under and clear
+    between = float(np.median([hum_dbfs(captured[a:b]) for a, b in clear]))
+    ducked = float(np.median([hum_dbfs(captured[a:b]) for a, b in under]))
+    print(f"play: hum between cues {between:.2f} dBFS, under speech {ducked:.2f} dBFS, depth {between - ducked:.2f} dB")
+    assert abs(between - DEFAULT_LEVEL_DB) <= 1.0, between
+    assert abs((between - ducked) - DUCK_DB) <= 1.0, (between, ducked)
+    # The voice is as loud as in the plain export: each spoken cue, measured in both.
+    for cue in (c for c in timeline.cues if c.is_speech and c.text):
+        a, b = ms_to_samples(cue.start_ms), ms_to_samples(cue.end_ms)
+        assert abs(voiced_dbfs(session[a:b]) - voiced_dbfs(plain[a:b])) <= 1.0, cue.text
+
+
+def test_a_stopped_live_session_silences_the_bed_at_once_and_guides_out_with_the_voice_alone(tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    from alsa_capture import read_capture, write_capture_config
+    from support import COACH
+
+    script = tiny_script(tmp_path)
+    config, raw = write_capture_config(tmp_path)
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(config), COACH_CACHE_DIR=str(tmp_path / "cache"),
+               COACH_CONFIG=str(tmp_path / "c.json"), COACH_HISTORY_DB=str(tmp_path / "h.sqlite"))
+    proc = subprocess.Popen(COACH + ["live", str(script), *SESSION_FLAGS, "--background", str(hum_file(tmp_path))],
+                            stdout=subprocess.PIPE, text=True, env=env)
+    shown = []
+    try:
+        for line in proc.stdout:
+            shown.append(line)
+            if "Get ready" in line:
+                break
+        proc.send_signal(signal.SIGINT)                   # Ctrl-C: the sound stops, the guided exit follows
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, "".join(shown) + rest
+    captured = read_capture(raw)
+    onset = int(np.flatnonzero(captured)[0])
+    block = ms_to_samples(20)
+    # The stop: the first digital silence after the start (until then the bed never let the stream rest).
+    stop = next(i for i in range(onset, len(captured) - block, block) if not captured[i:i + block].any())
+    exit_part = captured[stop:]
+    assert hum_dbfs(captured[stop - ms_to_samples(2_000):stop]) > DEFAULT_LEVEL_DB - DUCK_DB - 2   # the bed played...
+    assert hum_dbfs(exit_part) < DEFAULT_LEVEL_DB - 30                                  # ...and not under the exit
+    assert voiced_dbfs(exit_part) > -30 and len(exit_part) > ms_to_samples(10_000)     # which is spoken, at length
+    assert "Slowly come out of the position" in rest

@@ -51,9 +51,14 @@ def load_background(spec: str, level_db: float = DEFAULT_LEVEL_DB) -> Background
 def bed_pcm(background: Background, timeline: Timeline, start: int, count: int) -> np.ndarray:
     """The bed for samples [start, start + count) of the session, level and ducking applied, as float
     samples in int16 units (to be added to speech before the final clip to int16)."""
+    return background.samples(start, count) * bed_gain(background, timeline, start, count)
+
+
+def bed_gain(background: Background, timeline: Timeline, start: int, count: int) -> np.ndarray:
+    """The bed's gain (in int16 units, for unit-RMS samples) for samples [start, start + count) of the
+    session: its level, ducked under speech, faded in and out at the session's ends."""
     gain_db = background.level_db - DUCK_DB * duck_weight(timeline, start, count)
-    gain = _FULL_SCALE * np.power(10.0, gain_db / 20.0) * _fades(timeline, start, count)
-    return background.samples(start, count) * gain
+    return _FULL_SCALE * np.power(10.0, gain_db / 20.0) * _fades(timeline, start, count)
 
 
 def _fades(timeline: Timeline, start: int, count: int) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from coach.cli.options import (
-    compile_options, history_option, listen_options, playback_options, routine_argument, screening_options,
+    background_options, compile_options, history_option, listen_options, playback_options, routine_argument, screening_options,
     timing_options, voice_choice, voice_options,
 )
 from coach.cli.ui import Stages, screening_asker, warn
@@ -24,8 +24,9 @@ PLAY_HELP = """Play a routine from pre-rendered clips (rendering what is missing
     Hands-free: headset buttons and media keys always work; with --listen, spoken commands too.
 
     \b
-    Example:
+    Examples:
       coach play child-pose --volume 0.8
+      coach play bedtime-unwind --background rain
     """
 
 LIVE_HELP = """Speak a routine live: each cue is synthesised a few seconds before it is due.
@@ -46,10 +47,12 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @voice_options
     @playback_options
     @listen_options
+    @background_options
     @screening_options
     @history_option
     def command(routine, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, volume,
-                timing_log, listen, wake_word, config_path, yes, cleared, history_db) -> None:
+                timing_log, listen, wake_word, background,
+                background_level, config_path, yes, cleared, history_db) -> None:
         from coach.library import resolve
         from coach.session.run import SessionHooks, SessionRequest, run_session
 
@@ -58,6 +61,7 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
             routine=resolved, mode=mode, options=compile_options(verbosity, hold_scale, breath_scale, cleared),
             voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, volume=volume, timing_log=timing_log,
             history_db=history_db, config_path=config_path, assume_none=yes, listen=listen, wake_word=wake_word,
+            background=background, background_level_db=background_level,
             export_hint=f"coach export {routine} -o {Path(routine).stem}.mp3")
         with Stages() as stages:
             hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from coach.errors import AudioInputError
-from coach.player.output import quiet_stderr, silence_alsa_errors
+from coach.player.output import open_alsa_pcm
 
 RATE = 16_000          # pocketsphinx's en-us acoustic model is trained on 16 kHz
 FRAME_BYTES = 960      # 30 ms of 16-bit mono at 16 kHz: the endpointer's frame
@@ -33,21 +33,13 @@ class Microphone:
         self.started = 0.0      # monotonic time of the first sample
 
     def open(self) -> Microphone:
-        try:
-            import alsaaudio
-        except ImportError as exc:
-            raise AudioInputError(f"voice commands need pyalsaaudio ({exc}); run scripts/setup, "
-                                  f"or leave out --listen and use the keys") from None
-        silence_alsa_errors()
-        try:
-            with quiet_stderr():
-                self._pcm = alsaaudio.PCM(alsaaudio.PCM_CAPTURE, alsaaudio.PCM_NORMAL, device=self.device,
-                                          channels=1, rate=RATE, format=alsaaudio.PCM_FORMAT_S16_LE,
-                                          periodsize=FRAME_BYTES // 2)
-        except alsaaudio.ALSAAudioError as exc:
-            raise AudioInputError(f"no microphone: ALSA cannot open the capture device '{self.device}' ({exc}); "
-                                  f"the session plays on, controlled by the keys (set {DEVICE_ENV} to choose "
-                                  f"another device)") from None
+        self._pcm = open_alsa_pcm(
+            True, self.device, RATE, FRAME_BYTES // 2, 4,
+            missing=lambda exc: AudioInputError(f"voice commands need pyalsaaudio ({exc}); run scripts/setup, "
+                                                f"or leave out --listen and use the keys"),
+            unavailable=lambda exc: AudioInputError(
+                f"no microphone: ALSA cannot open the capture device '{self.device}' ({exc}); the session plays "
+                f"on, controlled by the keys (set {DEVICE_ENV} to choose another device)"))
         self.started = self._clock()
         return self
 

@@ -12,7 +12,7 @@ import ctypes
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import numpy as np
@@ -92,6 +92,27 @@ class SimpleaudioOutput:
         else:
             what = f"the audio device failed (ALSA: {detail})"
         return f"{what}; to follow this routine anyway, try `{self.export_hint}` and play the file on another device"
+
+
+# -- pyalsaaudio streams (the continuous output and the microphone) ------------------------------------
+
+def open_alsa_pcm(capture: bool, device: str, rate: int, periodsize: int, periods: int,
+                  missing: Callable[[ImportError], Exception], unavailable: Callable[[Exception], Exception]) -> Any:
+    """A mono 16-bit pyalsaaudio stream, ALSA's own lines kept off the terminal. Without pyalsaaudio
+    raises missing(error); when ALSA cannot open the device, unavailable(error): the caller says what
+    that means and what to do."""
+    try:
+        import alsaaudio
+    except ImportError as exc:
+        raise missing(exc) from None
+    silence_alsa_errors()
+    try:
+        with quiet_stderr():
+            return alsaaudio.PCM(alsaaudio.PCM_CAPTURE if capture else alsaaudio.PCM_PLAYBACK, alsaaudio.PCM_NORMAL,
+                                 device=device, channels=1, rate=rate, format=alsaaudio.PCM_FORMAT_S16_LE,
+                                 periodsize=periodsize, periods=periods)
+    except alsaaudio.ALSAAudioError as exc:
+        raise unavailable(exc) from None
 
 
 # -- keeping ALSA quiet -------------------------------------------------------------------------------

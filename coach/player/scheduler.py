@@ -105,6 +105,9 @@ class Player:
         self._first_sound_ms: float | None = None
         self._run_started_ms = 0.0
         self._render: RenderAhead | None = None
+        # What position_now() reads from other threads: set by the main thread only.
+        self._clock_running = False                  # started, not paused, not ended
+        self._held_ms: float | None = None          # the position held still while a sound is waited for
 
     def command(self, name: str) -> None:
         """Queue a command: toggle-pause, pause, resume, next, repeat, quit or safety-stop."""
@@ -112,6 +115,14 @@ class Player:
             raise ValueError(f"unknown command {name!r}; known: {', '.join(sorted(COMMANDS))}")
         self._commands.put(name)
         self._wake.set()
+
+    def position_now(self) -> float | None:
+        """Where the session is, for another thread (the background bed): None before it starts,
+        while paused and once it has ended; held still while the session waits for a sound."""
+        held = self._held_ms
+        if held is not None:
+            return held
+        return self._position_ms() if self._clock_running else None
 
     def run(self) -> SessionResult:
         self._run_started_ms = self._clock.now_ms()
@@ -131,6 +142,7 @@ class Player:
             self._emit(Ended(result))
             return result
         finally:
+            self._clock_running = False
             self._stop_sound()
             self._render.close()
 
@@ -148,6 +160,7 @@ class Player:
                     if name in ("quit", "safety-stop"):
                         raise _SessionOver(name)
         self._origin_ms = self._clock.now_ms()
+        self._clock_running = True
 
     def _loop(self) -> None:
         while True:
@@ -289,6 +302,7 @@ class Player:
 
     def _pause(self) -> None:
         paused_at_ms = min(self._position_ms(), float(self.timeline.duration_ms))
+        self._clock_running = False
         self._stop_sound()
         self._emit(Paused(paused_at_ms))
         # Resume from the start of an interrupted sentence, not from the middle of a word.
@@ -308,6 +322,7 @@ class Player:
                 else:
                     continue
                 self._jump(target_ms)
+                self._clock_running = True
                 self._emit(Resumed(target_ms))
                 return
 
@@ -342,11 +357,13 @@ class Player:
         pcm = self._render.ready(segment.index)
         if pcm is not None:
             return pcm
-        self._emit(Waiting(self._position_ms()))
+        self._held_ms = self._position_ms()
+        self._emit(Waiting(self._held_ms))
         started_ms = self._clock.now_ms()
         pcm = self._render.get(segment.index, self._wake)
         waited_ms = self._clock.now_ms() - started_ms
         self._origin_ms += waited_ms
+        self._held_ms = None
         self._waited_ms[segment.index] = self._waited_ms.get(segment.index, 0.0) + waited_ms
         if pcm is not None:
             self._emit(Resumed(self._position_ms()))

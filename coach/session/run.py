@@ -9,6 +9,7 @@ SessionHooks, which the CLI fills in.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import signal
@@ -27,6 +28,7 @@ from coach.session import prepare as preparing
 from coach.session.voice import VoiceChoice
 
 if TYPE_CHECKING:
+    from coach.background import Background
     from coach.player import Event, Output, Player
     from coach.speech import Voice
 
@@ -48,6 +50,8 @@ class SessionRequest:
     export_hint: str = ""                # what to suggest when there is no audio device
     listen: bool | None = None           # voice commands; None: the config file's "listen" setting
     wake_word: bool | None = None        # only commands said after "coach"; None: the config file's
+    background: str | None = None        # a built-in bed or an audio file, looped under the voice
+    background_level_db: float | None = None
 
 
 def _ignore(_text: str) -> None:
@@ -69,18 +73,24 @@ class SessionHooks:
 def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
                 output: Output | None = None) -> str:
     """Run the session; returns how it ended (coach.vocab.ENDINGS). Ctrl-C (or SIGTERM) ends it as
-    "interrupted", and then KeyboardInterrupt is raised once the history is written."""
-    if output is None:
-        from coach.player import SimpleaudioOutput
+    "interrupted", and then KeyboardInterrupt is raised once the history is written.
 
-        output = SimpleaudioOutput(volume=request.volume, export_hint=request.export_hint)
-        output.open()
+    With a background, the sound goes through one continuous stream (coach.player.stream) that the
+    bed plays on; without, each sound opens the device (simpleaudio)."""
+    bed = _background(request)   # a file that cannot be read is reported before anything else
+    with contextlib.ExitStack() as stack:
+        if output is None:
+            output = stack.enter_context(_open_output(request, bed is not None))
+        return _session_with_output(request, hooks, output, bed)
+
+
+def _session_with_output(request: SessionRequest, hooks: SessionHooks, output: Output, bed: Background | None) -> str:
     # The voice next, and its model loading on a thread while the person answers the screening.
     voice = request.voice.get(preparing.voice_purpose(request.mode))
     warming = threading.Thread(target=_warm_up, args=(voice,), name="coach-voice-warm-up")
     warming.start()
     try:
-        ended = _screened_session(request, hooks, output, voice)
+        ended = _screened_session(request, hooks, output, voice, bed)
     finally:
         # Never leave while a model is still loading: a native library torn down mid-load aborts.
         warming.join()
@@ -89,7 +99,33 @@ def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
     return ended
 
 
-def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Output, voice: Voice) -> str:
+def _background(request: SessionRequest) -> Background | None:
+    if request.background is None:
+        return None
+    from coach.background import DEFAULT_LEVEL_DB
+    from coach.background.bed import load_background
+
+    level_db = DEFAULT_LEVEL_DB if request.background_level_db is None else request.background_level_db
+    return load_background(request.background, level_db)
+
+
+@contextmanager
+def _open_output(request: SessionRequest, streaming: bool) -> Iterator[Output]:
+    if streaming:
+        from coach.player.stream import StreamOutput
+
+        with StreamOutput(volume=request.volume, export_hint=request.export_hint) as stream:
+            yield stream
+        return
+    from coach.player import SimpleaudioOutput
+
+    output = SimpleaudioOutput(volume=request.volume, export_hint=request.export_hint)
+    output.open()
+    yield output
+
+
+def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Output, voice: Voice,
+                      bed: Background | None) -> str:
     from coach.history import History, default_history_path
     from coach.safety import too_often_note
     from coach.screening import Answers, default_config_path, screen
@@ -109,7 +145,7 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
         session_id = history.start(prepared.routine.name, request.mode)
         try:
             with _sigterm_as_interrupt():
-                ended = _play(prepared, output, log, hooks, _listening(request), voice)
+                ended = _play(prepared, output, log, hooks, _listening(request), voice, bed)
         finally:
             history.end(session_id, ended)
             prepared.finish()
@@ -130,10 +166,12 @@ def _listening(request: SessionRequest) -> tuple[bool, bool]:
 
 
 def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks,
-          listening: tuple[bool, bool] = (False, False), voice: Voice | None = None) -> str:
+          listening: tuple[bool, bool] = (False, False), voice: Voice | None = None,
+          bed: Background | None = None) -> str:
     """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
     coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit. Keys on
-    the terminal, media keys / headset buttons (MPRIS) and voice commands all control it."""
+    the terminal, media keys / headset buttons (MPRIS) and voice commands all control it. The
+    background plays under the routine only: the guided exit is the voice alone."""
     from coach.player import KeyReader, Player, make_view
     from coach.player.mpris import MediaKeys
     from coach.session.listening import voice_control
@@ -142,6 +180,7 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
     view = _locked(make_view(screen, interactive=hooks.interactive))   # voice commands show from their thread
     # Every control reaches whichever player is running: the routine, then the exit.
     current: list[Player] = []
+    set_bed = getattr(output, "set_bed", None) if bed is not None else None   # only a stream carries a bed
 
     def send(name: str) -> None:
         if current:
@@ -153,10 +192,16 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
             player = Player(prepared.timeline, prepared.clip_for, voice_commands.output, timing_log=log,
                             on_event=_all(view, media_keys.on_event, voice_commands.on_event))
             current.append(player)
+            if set_bed is not None and bed is not None:
+                from coach.background.follow import SessionBed
+
+                set_bed(SessionBed(bed, prepared.timeline, player.position_now))
             with KeyReader(player.command, hooks.keys):
                 result = player.run()
         finally:
             view.close()
+            if set_bed is not None:
+                set_bed(None)
         if result.ended in ("safety-stop", "interrupted"):
             voice_commands.exiting = True
             _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, result.position_ms, current,
