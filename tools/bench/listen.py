@@ -77,7 +77,7 @@ def _own_voice(ws: Workspace, routines, cache: Path, recognizer, tail_s: float) 
     hours, gated, ungated, heard_ungated = 0.0, 0, 0, []
     for routine in routines:
         wav = ws.folder(f"listen-{routine}") / f"{routine}.wav"
-        subprocess.run([COACH, "export", routine, "-o", str(wav), "--engine", "piper", "--cache-dir", str(cache)],
+        subprocess.run([COACH, "export", routine, "-o", str(wav), "--engine", "piper", "--cache-dir", str(cache), "--yes"],
                        check=True, capture_output=True, env=ws.env(cache))
         pcm, rate = asr.read_wav(wav)
         audio = asr.resample_for_recognizer(pcm, rate)
