@@ -1,22 +1,23 @@
 """Which command was said in one utterance: pocketsphinx, offline, from the model inside its wheel.
 
-Two decoders hear the same audio. One knows only the command phrases (a JSGF grammar), so it always
-answers with the closest phrase; the other is a free phone loop, the best any English sounds could
-score. A phrase is accepted only when its acoustic score per 10 ms frame comes within CONFIDENCE_MIN
-of the phone loop's over the same frames: "pause" said to coach scores close to the best; "paws up",
-a cough or a sentence about something else does not. docs/voice-commands.md says why pocketsphinx.
+The decoder knows only the command phrases (a JSGF grammar), so it always answers with the closest
+phrase. A phrase is accepted only when its acoustic score per 10 ms frame is within CONFIDENCE_MIN of
+the best any sound could have scored: pocketsphinx keeps path scores relative to the best-scoring
+state of each frame, so a word's score is already that comparison (0 = nothing fits better). A free
+phone loop, decoded alongside in an earlier version, scored within 0.05 of that best on every
+segment: it added nothing and was dropped. docs/voice-commands.md says why pocketsphinx, and how far
+this confidence separates commands from other speech (not far enough).
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from coach.listen.commands import command_for, phrases
 
-CONFIDENCE_MIN = -4.0   # log-likelihood per frame below the phone loop; tuned in scripts/bench (listen)
+CONFIDENCE_MIN = -4.0   # log-likelihood per frame below the best state's; tuned in scripts/bench (listen)
 COVERAGE_MIN = 0.6      # the phrase must fill this much of the speech: "stop if it hurts" is not "stop"
 _FILLERS = {"<s>", "</s>", "<sil>", "[noise]", "[breath]", "[cough]", "[laugh]", "[um]", "[uh]"}
 
@@ -25,7 +26,7 @@ _FILLERS = {"<s>", "</s>", "<sil>", "[noise]", "[breath]", "[cough]", "[laugh]",
 class Recognition:
     phrase: str         # as recognized, e.g. "time left"
     command: str        # what it does, e.g. "time-left"
-    confidence: float   # per-frame log-likelihood relative to the phone loop (0 = as good as the best)
+    confidence: float   # per-frame log-likelihood relative to the best state's (0 = nothing fits better)
 
 
 class CommandRecognizer:
@@ -34,32 +35,26 @@ class CommandRecognizer:
     def __init__(self, wake_word: bool = False, confidence_min: float = CONFIDENCE_MIN):
         import pocketsphinx  # heavy: only when listening
 
-        model = os.path.join(os.path.dirname(str(pocketsphinx.__file__)), "model", "en-us")
         self.confidence_min = confidence_min
         self._grammar: Any = pocketsphinx.Decoder(loglevel="FATAL")
         self._grammar.add_jsgf_string("commands", _jsgf(phrases(wake_word)))
         self._grammar.activate_search("commands")
-        self._phones: Any = pocketsphinx.Decoder(loglevel="FATAL", allphone=os.path.join(model, "en-us-phone.lm.bin"))
         self._open = False
 
     def start(self) -> None:
         if self._open:   # an utterance cut off when its stream ended: dropped
             self._grammar.end_utt()
-            self._phones.end_utt()
         self._grammar.start_utt()
-        self._phones.start_utt()
         self._open = True
 
     def feed(self, audio: bytes) -> None:
         self._grammar.process_raw(audio, False, False)
-        self._phones.process_raw(audio, False, False)
 
     def finish(self, speech_s: float | None = None) -> Recognition | None:
         """The command in the utterance fed since start(), or None when nothing was said with confidence.
         speech_s: how long the speech in it lasted (the endpointer knows), to tell a phrase said on its
         own from one word of a longer sentence."""
         self._grammar.end_utt()
-        self._phones.end_utt()
         self._open = False
         hyp = self._grammar.hyp()
         command = command_for(hyp.hypstr) if hyp is not None else None
@@ -72,13 +67,7 @@ class CommandRecognizer:
         frames = last - first + 1
         if speech_s is not None and frames / 100 < COVERAGE_MIN * speech_s:
             return None
-        said = sum(_log(s.ascore) for s in words)
-        best = 0.0
-        for s in self._phones.seg() or []:
-            overlap = min(s.end_frame, last) - max(s.start_frame, first) + 1
-            if overlap > 0:
-                best += _log(s.ascore) * overlap / (s.end_frame - s.start_frame + 1)
-        confidence = (said - best) / frames
+        confidence = sum(_log(s.ascore) for s in words) / frames
         if confidence < self.confidence_min:
             return None
         return Recognition(hyp.hypstr, command, round(confidence, 2))
