@@ -115,6 +115,8 @@ class StreamOutput:
         if self._pcm is not None:
             try:
                 with quiet_stderr():
+                    if self.error is None:
+                        self._pcm.drain()   # the last period still in the card (a bell's tail) is heard
                     self._pcm.close()
             except Exception:  # noqa: BLE001 - a device gone at the end has nothing more to say
                 pass

@@ -41,11 +41,27 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     routines = ROUTINES[:1] if quick else ROUTINES
     own = _own_voice(ws, routines, warm["piper"], recognizer, TAIL_MS / 1000)
     other = _other_speech(voices, recognizer)
+    wake = _with_wake_word(voices)
     return {"voices": [f"{e} {v or 'default'} {r}" for e, v, r in voices], "trials": len(trials),
             "confidence_min": CONFIDENCE_MIN, "detection": detection, "wrong_command": wrong,
             "latency_median_ms": statistics.median(latencies) if latencies else None,
             "latency_p95_ms": _p95(latencies), "stop_latency_median_ms": statistics.median(stop_latencies) if stop_latencies else None,
-            "own_voice": own, "other_speech": other}
+            "own_voice": own, "other_speech": other, "wake_word": wake}
+
+
+def _with_wake_word(voices) -> dict:
+    """The same measures with --wake-word: "Coach, pause." in two voices, and the same other speech."""
+    from coach.listen.recognizer import CommandRecognizer
+    from tools import listen_eval as ev
+
+    recognizer = CommandRecognizer(wake_word=True)
+    trials = ev.detection_trials(_command_clips(QUICK_VOICES, wake_word=True), SNRS[:2], recognizer)
+    detected: dict[str, list[bool]] = {}
+    for t in trials:
+        detected.setdefault(_snr_name(t.snr_db), []).append(t.correct)
+    return {"voices": [f"{e} {v or 'default'} {r}" for e, v, r in QUICK_VOICES], "trials": len(trials),
+            "detected": {snr: sum(v) / len(v) for snr, v in detected.items()},
+            "other_speech": _other_speech(voices, recognizer)}
 
 
 def _snr_name(snr: float | None) -> str:
@@ -56,14 +72,15 @@ def _p95(values: list[float]) -> float | None:
     return float(np.percentile(values, 95)) if values else None
 
 
-def _command_clips(voices) -> dict[tuple[str, str], np.ndarray]:
-    from coach.listen.commands import PHRASE_COMMANDS
+def _command_clips(voices, wake_word: bool = False) -> dict[tuple[str, str], np.ndarray]:
+    from coach.listen.commands import PHRASE_COMMANDS, WAKE_WORD
     from tools.listen_eval import render_16k
 
     clips = {}
+    texts = [f"{WAKE_WORD.capitalize()}, {p}." if wake_word else p.capitalize() + "." for p in PHRASE_COMMANDS]
     for engine, voice, rate in voices:
         name = f"{engine} {voice or 'default'} {rate}"
-        rendered = render_16k(engine, [p.capitalize() + "." for p in PHRASE_COMMANDS], voice, rate)
+        rendered = render_16k(engine, texts, voice, rate)
         clips.update({(name, phrase): pcm for phrase, pcm in zip(PHRASE_COMMANDS, rendered)})
     return clips
 

@@ -29,6 +29,11 @@ def listen_targets(r: Results) -> list[tuple[str, str, bool | None]]:
     other = v["other_speech"]
     rows.append(("false triggers on other speech < 1 per hour",
                  f"{other['per_hour']:.0f}/h ({other['triggers']} in {other['hours']:.2f} h)", other["per_hour"] < 1))
+    wake = v.get("wake_word")
+    if wake:
+        other = wake["other_speech"]
+        rows.append(("false triggers on other speech < 1 per hour, with the wake word",
+                     f"{other['per_hour']:.0f}/h ({other['triggers']} in {other['hours']:.2f} h)", other["per_hour"] < 1))
     return rows
 
 
@@ -60,4 +65,13 @@ def listen_section(r: Results) -> list[str]:
             f"on the mat, each followed by a pause, in two voices ({other['hours']:.2f} h): {other['triggers']} "
             f"({other['per_hour']:.0f} per hour)" + (": " + "; ".join(other["examples"]) if other["examples"] else "")
             + ".", ""]
+    wake = v.get("wake_word")
+    if wake:
+        other = wake["other_speech"]
+        out += [f"With the wake word (`--wake-word`, every command said as \"Coach, pause.\"): "
+                + ", ".join(f"{rate:.0%} of {wake['trials'] // len(wake['detected'])} commands understood at {snr}"
+                            for snr, rate in wake["detected"].items())
+                + f" ({', '.join(wake['voices'])}); the same other speech: {other['triggers']} false triggers "
+                f"({other['per_hour']:.0f} per hour)" + (": " + "; ".join(other["examples"]) if other["examples"] else "")
+                + ".", ""]
     return out
