@@ -112,6 +112,9 @@ def test_the_writer_keeps_just_ahead_of_real_time(paces):
     out = StreamOutput(open_pcm=lambda _device: device, clock=lambda: now[0], sleep=sleep)
     out.set_bed(ConstantBed(5.0))
     out.open()
+    threading.Event().wait(0.05)
+    assert device.written == []                     # nothing before the first sound: it would only delay it
+    first = out.play(np.full(PERIOD_SAMPLES, 1000, dtype=np.int16))
     try:
         while now[0] < 2.0 and out.error is None:
             threading.Event().wait(0.001)
@@ -126,7 +129,9 @@ def test_the_writer_keeps_just_ahead_of_real_time(paces):
         assert slept
         assert now[0] + LEAD_MS / 1000 <= written_s + 0.001
         assert written_s <= now[0] + LEAD_MS / 1000 + 2 * PERIOD_SAMPLES / SAMPLE_RATE
-    assert all(np.all(np.frombuffer(d, dtype="<i2") == 5) for d in device.written)
+    assert np.all(np.frombuffer(device.written[0], dtype="<i2") == 1005)   # the first sound went out first
+    assert not first.is_playing()
+    assert all(np.all(np.frombuffer(d, dtype="<i2") == 5) for d in device.written[1:])
 
 
 def test_a_device_that_fails_mid_session_is_reported_by_the_next_sound():
@@ -136,6 +141,7 @@ def test_a_device_that_fails_mid_session_is_reported_by_the_next_sound():
 
     out = StreamOutput(open_pcm=lambda _device: Broken([0.0], False), export_hint="coach export x -o x.mp3")
     out.open()
+    out.play(np.zeros(10, dtype=np.int16))
     out.close()
     with pytest.raises(AudioOutputError, match="device unplugged.*coach export x -o x.mp3"):
         out.play(np.zeros(10, dtype=np.int16))

@@ -87,19 +87,25 @@ class StreamOutput:
         voice = _Voice(np.asarray(pcm, dtype=np.int16))
         with self._lock:
             self._voices.append(voice)
+            if self._thread is None and self._pcm is not None:
+                self._start_writer()   # the first sound starts the stream: it goes out at once
         return voice
 
     # -- the stream ------------------------------------------------------------------------------------
 
     def open(self) -> StreamOutput:
+        """Opens the device (no device: AudioOutputError, before anything else happens). The stream
+        itself starts with the first sound: silence written before it would only delay it."""
         try:
             self._pcm = self._open_pcm(self.device)
         except AudioOutputError as exc:
             raise AudioOutputError(f"{exc}; to follow this routine anyway, try `{self.export_hint}` "
                                    f"and play the file on another device") from None
+        return self
+
+    def _start_writer(self) -> None:
         self._thread = threading.Thread(target=self._run, name="coach-stream", daemon=True)
         self._thread.start()
-        return self
 
     def set_bed(self, bed: Bed | None) -> None:
         """The sound under the voice from the next period on; None ramps the current one out."""
