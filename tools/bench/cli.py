@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 import tools.bench
+from tools.bench.background import bench_background
 from tools.bench.check import bench_check
 from tools.bench.cold import bench_cold_sessions, bench_first_sound
 from tools.bench.config import ENGINES, FULL, QUICK, ROOT, Profile
@@ -25,7 +26,7 @@ from tools.bench.sessions import bench_live, bench_play
 from tools.bench.startup import bench_startup
 from tools.bench.workspace import Workspace, build_routines
 
-SECTIONS = ("startup", "cold", "render", "export", "play", "live", "check", "listen")
+SECTIONS = ("startup", "cold", "render", "export", "play", "background", "live", "check", "listen")
 
 
 def run_section(results: Results, name: str, fn):
@@ -95,7 +96,7 @@ def run_all(ws: Workspace, profile: Profile, wanted: set[str], results: Results)
         rendered = run_section(results, "render", lambda: bench_cold_render(ws, profile))
         if rendered:
             results.render, seeds = rendered
-    needs_warm = wanted & {"export", "play", "check", "listen"}
+    needs_warm = wanted & {"export", "play", "background", "check", "listen"}
     routines: dict[int, Path] = {}
     if "export" in wanted:
         routines = run_section(results, "routines", lambda: build_routines(ws, profile)) or {}
@@ -109,6 +110,9 @@ def run_all(ws: Workspace, profile: Profile, wanted: set[str], results: Results)
         results.baseline = run_section(results, "baseline", lambda: bench_baseline(ws, routines, warm["espeak"])) or {}
     if "play" in wanted and warm:
         results.play = run_section(results, "play", lambda: bench_play(ws, profile.session_routine, warm)) or {}
+    if "background" in wanted and warm:
+        results.background = run_section(
+            results, "background", lambda: bench_background(ws, profile.session_routine, warm)) or {}
     if "live" in wanted:
         results.live = run_section(results, "live", lambda: bench_live(ws, profile.session_routine)) or {}
     if "check" in wanted and warm:

@@ -6,6 +6,7 @@ from coach.mix import DEFAULT_CHUNK_MS
 from tools.asr import ON_TIME_MS
 from tools.bench.config import ENGINES, LONG_S, STARTUP_RUNS
 from tools.bench.export import FFMPEG_ENCODE
+from tools.bench.report_background import background_section, background_targets
 from tools.bench.report_listen import listen_section, listen_targets
 from tools.bench.results import Results
 
@@ -43,6 +44,7 @@ def report_markdown(r: Results) -> str:
     out += startup_section(r)
     out += cold_section(r)
     out += session_section(r)
+    out += background_section(r)
     out += check_section(r)
     out += listen_section(r)
     if r.unavailable:
@@ -90,7 +92,7 @@ def targets(r: Results) -> list[tuple[str, str, bool | None]]:
         s = r.check.get(engine, {}).get("summary")
         rows.append((f"every cue heard within {ON_TIME_MS} ms ({engine})",
                      f"{s['on_time']}/{s['cues']}" if s else "n/a", None if not s else s["on_time"] == s["cues"]))
-    return rows + listen_targets(r)
+    return rows + background_targets(r) + listen_targets(r)
 
 
 def targets_section(r: Results) -> list[str]:

@@ -24,6 +24,7 @@ class Results:
     live: dict = field(default_factory=dict)
     check: dict = field(default_factory=dict)
     listen: dict = field(default_factory=dict)         # voice commands: detection, false triggers, latency
+    background: dict = field(default_factory=dict)     # play --background: first sound, the stream's cost
     first_sound: dict = field(default_factory=dict)     # (routine, engine, cache state) -> first sounds
     cold_sessions: list = field(default_factory=list)   # whole sessions on an empty cache
     unavailable: dict = field(default_factory=dict)    # section -> why

@@ -79,7 +79,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def _wait_for_first_sound(proc: subprocess.Popen, raw: Path, start: float, timeout_s: float) -> float | None:
     while time.perf_counter() - start < timeout_s:
         try:
-            if raw.stat().st_size > 0:
+            if _holds_sound(raw):
                 return time.perf_counter() - start
         except FileNotFoundError:
             pass
@@ -87,6 +87,13 @@ def _wait_for_first_sound(proc: subprocess.Popen, raw: Path, start: float, timeo
             return None
         time.sleep(POLL_S)
     return None
+
+
+def _holds_sound(raw: Path) -> bool:
+    """The capture holds a sample that is not silence (a continuous stream, as under --background,
+    writes silence from the moment it opens)."""
+    with raw.open("rb") as f:
+        return any(f.read())
 
 
 def play_command(ws: Workspace, routine: str, engine: str, cache: Path):
