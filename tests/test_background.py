@@ -275,3 +275,14 @@ def test_a_stopped_live_session_silences_the_bed_at_once_and_guides_out_with_the
     assert hum_dbfs(exit_part) < DEFAULT_LEVEL_DB - 30                                  # ...and not under the exit
     assert voiced_dbfs(exit_part) > -30 and len(exit_part) > ms_to_samples(4_000)      # which is spoken
     assert any("Slowly come out of the position" in line for line in shown)
+
+
+def test_no_audio_device_with_a_background_is_one_clear_line(tmp_path):
+    from alsa_capture import write_no_device_config
+
+    env = {"ALSA_CONFIG_PATH": str(write_no_device_config(tmp_path)), "COACH_CACHE_DIR": str(tmp_path / "cache"),
+           "COACH_CONFIG": str(tmp_path / "c.json"), "COACH_HISTORY_DB": str(tmp_path / "h.sqlite")}
+    result = run_coach("play", str(tiny_script(tmp_path)), *SESSION_FLAGS, "--background", "rain", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "no audio output device" in result.stderr and "coach export" in result.stderr

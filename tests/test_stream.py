@@ -134,6 +134,31 @@ def test_the_writer_keeps_just_ahead_of_real_time(paces):
     assert all(np.all(np.frombuffer(d, dtype="<i2") == 5) for d in device.written[1:])
 
 
+def test_an_underrun_writes_the_same_period_again():
+    class Late(FakeDevice):
+        def write(self, data: bytes) -> int:
+            if len(self.written) == 2 and not getattr(self, "ran_dry", False):
+                self.ran_dry = True
+                return -32            # -EPIPE: pyalsaaudio recovered the stream, nothing was written
+            return super().write(data)
+
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    device = Late(now, False)
+    out = StreamOutput(open_pcm=lambda _device: device, clock=lambda: now[0], sleep=sleep)
+    out.open()
+    out.play(np.arange(4 * PERIOD_SAMPLES, dtype=np.int16))
+    while now[0] < 0.5 and out.error is None:
+        threading.Event().wait(0.001)
+    out.close()
+    assert out.underruns == 1 and out.error is None
+    sent = np.concatenate([np.frombuffer(d, dtype="<i2") for d in device.written])
+    assert np.array_equal(sent[:4 * PERIOD_SAMPLES], np.arange(4 * PERIOD_SAMPLES))   # nothing lost
+
+
 def test_a_device_that_fails_mid_session_is_reported_by_the_next_sound():
     class Broken(FakeDevice):
         def write(self, data: bytes) -> int:

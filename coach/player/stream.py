@@ -57,7 +57,8 @@ class _Voice:
 
 
 class StreamOutput:
-    """The Output for a session with a background: open() starts the stream, close() ends it."""
+    """The Output for a session with a background: open() opens the device, the first sound starts
+    the stream, close() ends it."""
 
     def __init__(self, volume: float = 1.0, export_hint: str = DEFAULT_EXPORT_HINT, device: str = "default",
                  open_pcm: Callable[[str], Any] | None = None,
@@ -77,6 +78,7 @@ class StreamOutput:
         self._pcm: Any = None
         self.error: BaseException | None = None
         self.written = 0                     # samples written to the device so far
+        self.underruns = 0                   # times the card ran dry (the writer was late)
 
     # -- the Output protocol ---------------------------------------------------------------------------
 
@@ -144,7 +146,13 @@ class StreamOutput:
                     if ahead_s > 0.001:
                         self._sleep(min(ahead_s, PERIOD_MS / 1000))
                         continue
-                self._pcm.write(self.mix_period().tobytes())
+                data = self.mix_period().tobytes()
+                # An underrun (the writer was late): pyalsaaudio has already recovered the stream but
+                # wrote nothing, and says so with a negative count. Write the same period again.
+                for _attempt in range(3):
+                    if self._pcm.write(data) >= 0:
+                        break
+                    self.underruns += 1
                 self.written += PERIOD_SAMPLES
                 # A card holds what it has not played yet; the null device holds nothing.
                 paced_by_device = paced_by_device or self._pcm.avail() < PERIODS * PERIOD_SAMPLES
