@@ -173,6 +173,43 @@ def test_coach_s_own_sentences_and_long_speech_are_not_commands(recognizer):
     assert ev.listen_through(audio, recognizer) == []
 
 
+@pytest_slow
+def test_the_ocean_background_heard_by_the_microphone_is_never_a_command(recognizer):
+    """Its waves pass the voice-activity detector and the recognizer took them for "stop" every 24 s;
+    they have no pitch, and the voicing check drops them."""
+    from coach.audio_format import SAMPLE_RATE, ms_to_samples
+    from coach.background.bed import bed_pcm, load_background
+    from coach.timeline.model import Timeline
+    from tools import asr
+    from tools import listen_eval as ev
+
+    minutes = 3
+    bed = bed_pcm(load_background("ocean"), Timeline("t", "T", minutes * 60_000, (), ()), 0, ms_to_samples(minutes * 60_000))
+    audio = asr.resample_for_recognizer(np.clip(np.round(bed), -32768, 32767).astype(np.int16), SAMPLE_RATE)
+    assert ev.listen_through(audio, recognizer) == []
+
+
+# -- voicing (pure) ----------------------------------------------------------------------------------------
+
+def test_a_voice_is_periodic_and_noise_is_not():
+    from coach.listen.microphone import FRAME_BYTES, RATE
+    from coach.listen.voicing import PERIODICITY_MIN, is_voiced, periodicity
+
+    t = np.arange(FRAME_BYTES // 2) / RATE
+    vowel = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 8)) * 6000   # a 140 Hz voice, 7 harmonics
+    rng = np.random.default_rng(1)
+    noise = rng.standard_normal(len(t)) * 6000
+
+    def frame(x):
+        return np.round(x).astype("<i2").tobytes()
+
+    assert periodicity(frame(vowel)) > 0.9 and is_voiced(frame(vowel))
+    assert periodicity(frame(noise)) < PERIODICITY_MIN and not is_voiced(frame(noise))
+    assert is_voiced(frame(vowel + noise * 0.3))            # a voice at 10 dB over noise is still a voice
+    assert not is_voiced(bytes(FRAME_BYTES))                 # digital silence
+    assert not is_voiced(frame(np.sin(2 * np.pi * 30 * t) * 6000))   # a 30 Hz hum is below any voice
+
+
 # -- real sessions -----------------------------------------------------------------------------------------
 
 LONG_HOLD = """\
@@ -194,6 +231,8 @@ steps:
   - say: Well done.
 """
 
+MIC_SECONDS = 120     # longer than a long-hold session, with its pauses
+
 MIC_CONFIG = """pcm.!default {{
     type file
     slave.pcm {{ type null }}
@@ -205,10 +244,12 @@ MIC_CONFIG = """pcm.!default {{
 
 
 def microphone_file(path: Path, said: list[tuple[float, str]], engine: str = "piper") -> None:
-    """16 kHz raw audio with each text said starting at its second, quiet room noise in between."""
+    """16 kHz raw audio with each text said starting at its second, quiet room noise in between. It lasts
+    longer than any session here: past the end of its infile, ALSA's file plugin goes on handing out
+    stale buffer contents (old words again), not silence."""
     from tools import listen_eval as ev
 
-    end = max(at for at, _ in said) + 5
+    end = max(max(at for at, _ in said) + 5, MIC_SECONDS)
     audio = np.zeros(int(end * 16000))
     clips = render_16k(engine, [text for _, text in said])
     for (at, _), clip in zip(said, clips):

@@ -19,6 +19,7 @@ from typing import Protocol
 from coach.listen.gate import SpeechGate
 from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE, Microphone
 from coach.listen.recognizer import CommandRecognizer, Recognition
+from coach.listen.voicing import VOICED_FRAMES_MIN, is_voiced
 
 MAX_UTTERANCE_MS = 2_500     # the longest phrase, "coach, safety stop", said slowly, with preroll and end
 _SILENCE = bytes(FRAME_BYTES)
@@ -57,6 +58,7 @@ class Utterances:
         self._utterance_s = 0.0
         self._gated_until = float("-inf")   # stream time the gate last closed a frame
         self._onset_s = 0.0
+        self._voiced_frames = 0
 
     def push(self, frame: bytes, frame_end: float, origin: float) -> HeardCommand | None:
         """One frame of audio ending at monotonic time frame_end; origin is when the stream started."""
@@ -70,6 +72,7 @@ class Utterances:
             began = frame_end - len(piece.audio) / 2 / RATE
             self._spoiled, self._utterance_s = self._gated_until > began, 0.0
             self._onset_s = piece.onset_s
+            self._voiced_frames = 0
             self._recognizer.start()
         if not self._endpointer.in_speech and not piece.ended:
             return None
@@ -80,10 +83,12 @@ class Utterances:
             self._spoiled = True
         if not self._spoiled:
             self._recognizer.feed(piece.audio)
+            self._voiced_frames += sum(is_voiced(piece.audio[i:i + FRAME_BYTES])   # with the look-back
+                                       for i in range(0, len(piece.audio), FRAME_BYTES))
         if not piece.ended:
             return None
         heard = self._recognizer.finish(piece.end_s - self._onset_s)   # always ends the utterance
-        if heard is None or self._spoiled:
+        if heard is None or self._spoiled or self._voiced_frames < VOICED_FRAMES_MIN:
             return None
         return HeardCommand(heard, origin + piece.end_s, self._clock())
 
