@@ -42,11 +42,32 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     own = _own_voice(ws, routines, warm["piper"], recognizer, TAIL_MS / 1000)
     other = _other_speech(voices, recognizer)
     wake = _with_wake_word(voices)
+    beds = _beds(recognizer, 2 if quick else 10)
     return {"voices": [f"{e} {v or 'default'} {r}" for e, v, r in voices], "trials": len(trials),
             "confidence_min": CONFIDENCE_MIN, "detection": detection, "wrong_command": wrong,
             "latency_median_ms": statistics.median(latencies) if latencies else None,
             "latency_p95_ms": _p95(latencies), "stop_latency_median_ms": statistics.median(stop_latencies) if stop_latencies else None,
-            "own_voice": own, "other_speech": other, "wake_word": wake}
+            "own_voice": own, "other_speech": other, "wake_word": wake,
+            "beds": beds}
+
+
+def _beds(recognizer, minutes: int) -> dict:
+    """Each built-in background alone, as the microphone hears it between cues under --background."""
+    from coach.audio_format import SAMPLE_RATE, ms_to_samples
+    from coach.background import BUILTIN_BEDS
+    from coach.background.bed import bed_pcm, load_background
+    from coach.timeline.model import Timeline
+    from tools import asr
+    from tools import listen_eval as ev
+
+    timeline = Timeline("bed", "Bed", minutes * 60_000, (), ())
+    triggers = {}
+    for name in BUILTIN_BEDS:
+        bed = bed_pcm(load_background(name), timeline, 0, ms_to_samples(minutes * 60_000))
+        pcm = np.clip(np.round(bed), -32768, 32767).astype(np.int16)
+        found = ev.listen_through(asr.resample_for_recognizer(pcm, SAMPLE_RATE), recognizer)
+        triggers[name] = [f"{at:.0f} s: {phrase}" for at, phrase, _c, _s in found]
+    return {"minutes": minutes, "triggers": triggers}
 
 
 def _with_wake_word(voices) -> dict:

@@ -29,6 +29,12 @@ def listen_targets(r: Results) -> list[tuple[str, str, bool | None]]:
     other = v["other_speech"]
     rows.append(("false triggers on other speech < 1 per hour",
                  f"{other['per_hour']:.0f}/h ({other['triggers']} in {other['hours']:.2f} h)", other["per_hour"] < 1))
+    beds = v.get("beds")
+    if beds:
+        count = sum(len(t) for t in beds["triggers"].values())
+        hours = len(beds["triggers"]) * beds["minutes"] / 60
+        rows.append(("false triggers on the background beds (as the microphone hears them): 0 per hour",
+                     f"{count / hours:.1f}/h ({count} in {hours:.2f} h)", count == 0))
     wake = v.get("wake_word")
     if wake:
         other = wake["other_speech"]
@@ -65,6 +71,13 @@ def listen_section(r: Results) -> list[str]:
             f"on the mat, each followed by a pause, in two voices ({other['hours']:.2f} h): {other['triggers']} "
             f"({other['per_hour']:.0f} per hour)" + (": " + "; ".join(other["examples"]) if other["examples"] else "")
             + ".", ""]
+    beds = v.get("beds")
+    if beds:
+        out += [f"*The background beds* (`--background`), each alone for {beds['minutes']} minutes, as the microphone "
+                "hears them between cues: " + "; ".join(f"{name} {len(t)}" + (f" ({', '.join(t[:3])})" if t else "")
+                                                       for name, t in beds["triggers"].items())
+                + " false triggers. Before the voicing check (`coach.listen.voicing`) the ocean's waves were taken "
+                "for \"stop\" every 24 s.", ""]
     wake = v.get("wake_word")
     if wake:
         other = wake["other_speech"]
