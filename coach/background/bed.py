@@ -48,6 +48,13 @@ def load_background(spec: str, level_db: float = DEFAULT_LEVEL_DB) -> Background
     return Background(path.name, _unit_rms(_seamless(_decode(path))), level_db)
 
 
+def background_for(spec: str | None, level_db: float | None = None) -> Background | None:
+    """The background a command asked for (None: none), at level_db or the default level."""
+    if spec is None:
+        return None
+    return load_background(spec, DEFAULT_LEVEL_DB if level_db is None else level_db)
+
+
 def bed_pcm(background: Background, timeline: Timeline, start: int, count: int) -> np.ndarray:
     """The bed for samples [start, start + count) of the session, level and ducking applied, as float
     samples in int16 units (to be added to speech before the final clip to int16)."""
@@ -58,7 +65,12 @@ def bed_gain(background: Background, timeline: Timeline, start: int, count: int)
     """The bed's gain (in int16 units, for unit-RMS samples) for samples [start, start + count) of the
     session: its level, ducked under speech, faded in and out at the session's ends."""
     gain_db = background.level_db - DUCK_DB * duck_weight(timeline, start, count)
-    return _FULL_SCALE * np.power(10.0, gain_db / 20.0) * _fades(timeline, start, count)
+    return level_gain(gain_db) * _fades(timeline, start, count)
+
+
+def level_gain(level_db: float | np.ndarray) -> np.ndarray:
+    """The gain that puts a unit-RMS bed at level_db dBFS, in int16 units."""
+    return _FULL_SCALE * np.power(10.0, np.asarray(level_db) / 20.0)
 
 
 def _fades(timeline: Timeline, start: int, count: int) -> np.ndarray:

@@ -15,11 +15,10 @@ from collections.abc import Callable
 import numpy as np
 
 from coach.audio_format import ms_to_samples
-from coach.background.bed import Background, bed_gain
+from coach.background.bed import Background, bed_gain, level_gain
 from coach.timeline.model import Timeline
 
 SLEW_MS = 20        # the quickest the bed goes from its full level to silence, or back
-_FULL_SCALE = 32768.0
 
 
 class SessionBed:
@@ -32,7 +31,7 @@ class SessionBed:
         self._played = 0            # samples of the loop played so far
         self._gain = 0.0            # the gain the last period ended on
         # Most the gain may change per sample: full level to silence in SLEW_MS.
-        self._max_step = _FULL_SCALE * 10 ** (background.level_db / 20) / max(1, ms_to_samples(SLEW_MS))
+        self._max_step = float(level_gain(background.level_db)) / max(1, ms_to_samples(SLEW_MS))
         self._total = ms_to_samples(timeline.duration_ms)
 
     def next(self, count: int) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 A 30 ms frame is voiced when its normalised autocorrelation peaks at PERIODICITY_MIN or more at a lag
 inside a human voice's pitch range, after first falling below zero (a rumble or a hum, mostly low
-frequencies, stays correlated over short lags without repeating: that is not a pitch). Every command holds a vowel, so an utterance with fewer than
-VOICED_FRAMES_MIN voiced frames is not a command, whatever the recognizer made of it. This is what
+frequencies, stays correlated over short lags without repeating: that is not a pitch). Every command
+holds a vowel, so an utterance with fewer than VOICED_FRAMES_MIN voiced frames is not a command,
+whatever the recognizer made of it. This is what
 keeps noise that swells and falls, such as the `ocean` background heard through the microphone, from
 being taken for "stop": the voice-activity detector and the recognizer both accepted its waves.
 """

@@ -23,6 +23,11 @@ from coach.errors import AudioOutputError
 DEFAULT_EXPORT_HINT = "coach export ROUTINE -o FILE.mp3"
 
 
+def export_instead(what: str, export_hint: str) -> str:
+    """What went wrong with the sound, and the way to follow the routine anyway."""
+    return f"{what}; to follow this routine anyway, try `{export_hint}` and play the file on another device"
+
+
 class PlayHandle(Protocol):
     def stop(self) -> None: ...
     def is_playing(self) -> bool: ...
@@ -91,7 +96,7 @@ class SimpleaudioOutput:
             what = f"no audio output device found (ALSA: {detail})"
         else:
             what = f"the audio device failed (ALSA: {detail})"
-        return f"{what}; to follow this routine anyway, try `{self.export_hint}` and play the file on another device"
+        return export_instead(what, self.export_hint)
 
 
 # -- pyalsaaudio streams (the continuous output and the microphone) ------------------------------------

@@ -27,7 +27,8 @@ import numpy as np
 
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
 from coach.errors import AudioOutputError
-from coach.player.output import DEFAULT_EXPORT_HINT, PlayHandle, open_alsa_pcm, quiet_stderr, scale_pcm
+from coach.player.output import (DEFAULT_EXPORT_HINT, PlayHandle, export_instead, open_alsa_pcm, quiet_stderr,
+                                 scale_pcm)
 
 PERIOD_MS = 20
 PERIODS = 4                  # the card's buffer: 80 ms
@@ -84,8 +85,7 @@ class StreamOutput:
 
     def play(self, pcm: np.ndarray) -> PlayHandle:
         if self.error is not None:
-            raise AudioOutputError(f"the audio device failed ({self.error}); to follow this routine anyway, "
-                                   f"try `{self.export_hint}` and play the file on another device")
+            raise AudioOutputError(export_instead(f"the audio device failed ({self.error})", self.export_hint))
         voice = _Voice(np.asarray(pcm, dtype=np.int16))
         with self._lock:
             self._voices.append(voice)
@@ -101,8 +101,7 @@ class StreamOutput:
         try:
             self._pcm = self._open_pcm(self.device)
         except AudioOutputError as exc:
-            raise AudioOutputError(f"{exc}; to follow this routine anyway, try `{self.export_hint}` "
-                                   f"and play the file on another device") from None
+            raise AudioOutputError(export_instead(str(exc), self.export_hint)) from None
         return self
 
     def _start_writer(self) -> None:

@@ -24,14 +24,12 @@ def export_routine(routine: m.Routine, out_path: Path, *, options: m.CompileOpti
     """Screen, render what is missing, and write `out_path` (+ .vtt), with `background` (a built-in
     bed or a file) under the voice when given. Returns the result and what was exported (its
     timeline gives the chapters)."""
-    from coach.background import DEFAULT_LEVEL_DB
-    from coach.background.bed import load_background
+    from coach.background.bed import background_for
     from coach.export import export_timeline
     from coach.screening import Answers, default_config_path, screen
 
     # A bad background is found before screening questions or minutes of rendering.
-    bed = None if background is None else load_background(
-        background, DEFAULT_LEVEL_DB if background_level_db is None else background_level_db)
+    bed = background_for(background, background_level_db)
     screen(routine, Answers(config_path or default_config_path()), options.cleared, assume_none, ask)
     prepared = preparing.prepare(routine, options, voice, cache_dir, "export", render_progress)
     try:

@@ -77,7 +77,9 @@ def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
 
     With a background, the sound goes through one continuous stream (coach.player.stream) that the
     bed plays on; without, each sound opens the device (simpleaudio)."""
-    bed = _background(request)   # a file that cannot be read is reported before anything else
+    from coach.background.bed import background_for
+
+    bed = background_for(request.background, request.background_level_db)   # a bad file: reported first
     with contextlib.ExitStack() as stack:
         if output is None:
             output = stack.enter_context(_open_output(request, bed is not None))
@@ -97,16 +99,6 @@ def _session_with_output(request: SessionRequest, hooks: SessionHooks, output: O
     if ended == "interrupted":
         raise KeyboardInterrupt
     return ended
-
-
-def _background(request: SessionRequest) -> Background | None:
-    if request.background is None:
-        return None
-    from coach.background import DEFAULT_LEVEL_DB
-    from coach.background.bed import load_background
-
-    level_db = DEFAULT_LEVEL_DB if request.background_level_db is None else request.background_level_db
-    return load_background(request.background, level_db)
 
 
 @contextmanager
