@@ -434,7 +434,7 @@ def test_terminal_view_keeps_a_status_line_under_the_captions():
         view(event)
         if event is hold_progress:
             status = view.status_text()
-    assert status == "Hold | Hold | 0:02 left | next: Finish | 0:04.0 / 0:07.6"
+    assert status == "Hold | Hold: 0:02 left | next: Finish | session 0:04 left of 0:08"
     text = out.getvalue()
     assert "\r\x1b[K0:01.5  Hello.\n" in text
     assert text.split("\n")[0].endswith("Small, 0:07.6  (space pause/resume, n next step, p repeat step, "

@@ -1,24 +1,27 @@
 """What a person sees while a session plays: event callbacks that write to a stream the CLI hands in.
 
-On a terminal: a caption line for each spoken cue as it is spoken, and one status line (exercise, step,
-time left in a hold, what comes next, elapsed / total) redrawn in place with a carriage return. Piped
+On a terminal: a caption line for each spoken cue as it is spoken, wrapped on words, and one status line
+(exercise, what is happening and the time left in it, what comes next, the time left in the session)
+redrawn in place with a carriage return and fitted to the width (coach.player.status). Piped
 or in CI: caption lines only, "0:12.3  Breathe in.", one per line, flushed as they come.
 """
 
 from __future__ import annotations
 
-import math
+import os
 import shutil
+import textwrap
 from typing import TextIO
 
 from coach.player.keys import KEY_HELP
 from coach.player.events import (Caption, Ended, Event, Heard, Listening, Paused, Progress, Resumed, SessionResult,
                                  Started, StepChanged, Waiting)
 from coach.player.segments import PlayerStep
+from coach.player.status import StatusState, fit_status
 from coach.render_text import clock
 
 _CLEAR_LINE = "\r\x1b[K"
-_LABEL_CHARS = 40
+_CAPTION_INDENT = len("0:00.0  ")   # wrapped caption lines start under the text, not under the time
 _ENDINGS = {
     "completed": "Session complete. Well done.",
     "quit": "Stopped.",
@@ -78,7 +81,7 @@ class TerminalView:
             self._step, self._next, self._position_ms = event.step, event.next_step, event.position_ms
         elif isinstance(event, Caption):
             self._position_ms = event.position_ms
-            self._line(caption_line(event.position_ms, event.cue.text))
+            self._line(caption_line(event.position_ms, event.cue.text), indent=_CAPTION_INDENT)
         elif isinstance(event, Progress):
             self._step, self._next, self._position_ms = event.step, event.next_step, event.position_ms
         elif isinstance(event, Paused):
@@ -104,38 +107,32 @@ class TerminalView:
             self._stream.flush()
             self._status_shown = False
 
-    def status_text(self) -> str:
-        parts = []
-        if self._step is not None:
-            parts.append(self._step.chapter)
-            parts.append(_short(self._step.label))
-            if self._step.is_span:
-                left_s = max(0, math.ceil((self._step.end_ms - self._position_ms) / 1000))
-                parts.append(f"{left_s // 60}:{left_s % 60:02d} left")
-        if self._next is not None:
-            same_chapter = self._step is not None and self._next.chapter == self._step.chapter
-            parts.append("next: " + (_short(self._next.label) if same_chapter else self._next.chapter))
-        parts.append(f"{clock(int(self._position_ms))} / {clock(self._duration_ms)}")
-        if self._listening:
-            parts.append("listening")
-        if self._waiting:
-            parts.insert(0, "waiting for the voice...")
-        if self._paused:
-            parts.insert(0, "PAUSED (space to resume)")
-        return " | ".join(p for p in parts if p)
+    def status_text(self, width: int = 10_000) -> str:
+        return fit_status(StatusState(self._step, self._next, self._position_ms, self._duration_ms,
+                                      self._paused, self._waiting, self._listening), width)
+
+    def _columns(self) -> int:
+        if self._width:
+            return self._width
+        # The size of the terminal this view writes to: the process's own stdout may be pointed
+        # elsewhere while a session plays (an engine that prints), and would report no size.
+        try:
+            return os.get_terminal_size(self._stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            return shutil.get_terminal_size((80, 24)).columns
 
     def _draw_status(self) -> None:
-        width = self._width or shutil.get_terminal_size((80, 24)).columns
-        text = self.status_text()
-        if len(text) > width - 1:
-            text = text[: max(0, width - 2)] + "~"
-        self._stream.write(_CLEAR_LINE + text)
+        # One column short of the edge: a line that fills the last column wraps on some terminals.
+        self._stream.write(_CLEAR_LINE + self.status_text(self._columns() - 1))
         self._stream.flush()
         self._status_shown = True
 
-    def _line(self, text: str) -> None:
-        # Clear the status line, print the line, and let the next redraw put the status back.
-        self._stream.write(_CLEAR_LINE + text + "\n")
+    def _line(self, text: str, indent: int = 0) -> None:
+        # Clear the status line, print the line wrapped on words (continuation lines indented), and let
+        # the next redraw put the status back.
+        lines = textwrap.wrap(text, width=max(20, self._columns() - 1), subsequent_indent=" " * indent,
+                              break_long_words=True, break_on_hyphens=False) or [""]
+        self._stream.write(_CLEAR_LINE + "\n".join(lines) + "\n")
         self._stream.flush()
         self._status_shown = False
 
@@ -143,10 +140,6 @@ class TerminalView:
     def _summary(result: SessionResult) -> str:
         where = f" ({clock(int(result.position_ms))} of {clock(result.duration_ms)})"
         return _ENDINGS.get(result.ended, result.ended) + ("" if result.ended == "completed" else where)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 3].rstrip() + "..."
 
 
 def make_view(stream: TextIO, interactive: bool) -> PlainView | TerminalView:
