@@ -2,20 +2,28 @@
 
 Both files are written to temp files in the target folder and replaced onto their names only when
 everything succeeded, the transcript first and the audio last: a failure, a full disk or Ctrl-C leaves
-the old files (if any) as they were and no partial file behind.
+the old files (if any) as they were and no partial file behind. An export killed outright (SIGKILL)
+leaves its temp files; the next export into that folder removes them (coach.atomic: only those whose
+process is gone, so two exports into one folder never touch each other's).
+
+Only regular files are ever written or replaced, with --force or without: a device (/dev/null), a
+fifo, a folder or a symbolic link, even one to a regular file, is refused (exit 2) with the path to
+use instead. Replacing a link would break it, and writing through it would put the audio beside the
+link's target and the transcript beside the link; naming the real file says which one is meant.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from coach.atomic import atomic_files
+from coach.atomic import atomic_files, remove_orphaned_temps
 from coach.background.bed import Background
 from coach.audio_format import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from coach.errors import OutputFileError, UsageError
@@ -84,6 +92,7 @@ def export_timeline(
         raise ValueError(f"unknown tags: {', '.join(sorted(unknown))}")
     _check_folder(out_path)
     _check_targets((out_path, vtt_path), force)
+    remove_orphaned_temps(out_path.parent, legacy_suffixes=(".mp3", ".wav", ".vtt"))
 
     total_samples = ms_to_samples(timeline.duration_ms)
     chunks = _reporting(iter_pcm_chunks(timeline, clip_for, background=background), progress, total_samples,
@@ -150,10 +159,29 @@ def _check_folder(out_path: Path) -> None:
 
 def _check_targets(paths: Iterable[Path], force: bool) -> None:
     for path in paths:
-        if path.is_dir():
-            raise OutputFileError(f"{path} is a folder; choose another output file name")
-        if not force and (path.exists() or path.is_symlink()):
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise _output_error(exc, path) from exc
+        if not stat.S_ISREG(mode):
+            raise UsageError(_not_regular(path, mode))
+        if not force:
             raise OutputFileError(f"{path} exists; pass --force to overwrite")
+
+
+def _not_regular(path: Path, mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        target = Path(os.readlink(path))
+        real = path.parent / target if not target.is_absolute() else target
+        if real.is_file():
+            return (f"{path} is a symbolic link to {target}; coach writes only regular files, never through a"
+                    f" link: give the file itself (-o {real.resolve()}) or another name")
+        return f"{path} is a symbolic link to {target}, not a regular file; choose a file name such as routine.mp3"
+    what = ("a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a fifo" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"{path} is {what}; coach writes only regular files: choose a file name such as routine.mp3"
 
 
 def _output_error(exc: OSError, out_path: Path) -> OutputFileError:
