@@ -75,23 +75,12 @@ def export_timeline(
     or the disk fills up; UsageError for an unknown format or an impossible bitrate.
     """
     out_path = Path(out_path)
-    fmt = _format_for(out_path, fmt)
+    fmt = check_output(out_path, fmt, force, bitrate_kbps)
     vtt_path = out_path.with_suffix(".vtt")
-    if vtt_path == out_path:
-        raise UsageError(
-            f"{out_path}: the transcript is written to FILE.vtt; give the audio file another suffix"
-        )
-    if fmt == "mp3" and bitrate_kbps not in SUPPORTED_BITRATES_KBPS:
-        choices = ", ".join(str(b) for b in SUPPORTED_BITRATES_KBPS)
-        raise UsageError(
-            f"MP3 bitrate {bitrate_kbps} kbps is not possible at {SAMPLE_RATE} Hz: use one of {choices}"
-        )
     tags = dict(tags or {})
     unknown = set(tags) - {"title", "artist", "album"}
     if unknown:
         raise ValueError(f"unknown tags: {', '.join(sorted(unknown))}")
-    _check_folder(out_path)
-    _check_targets((out_path, vtt_path), force)
     remove_orphaned_temps(out_path.parent, legacy_suffixes=(".mp3", ".wav", ".vtt"))
 
     total_samples = ms_to_samples(timeline.duration_ms)
@@ -124,6 +113,28 @@ def export_timeline(
         duration_ms=timeline.duration_ms,
         size_bytes=out_path.stat().st_size,
     )
+
+
+def check_output(out_path: Path, fmt: str | None = None, force: bool = False,
+                 bitrate_kbps: int = DEFAULT_BITRATE_KBPS) -> str:
+    """Everything about the output that can be refused before any work: the format (returned), the
+    bitrate, the folder, and the audio and transcript paths (regular files only; existing ones only
+    with `force`). Raises UsageError (exit 2) or OutputFileError."""
+    out_path = Path(out_path)
+    fmt = _format_for(out_path, fmt)
+    vtt_path = out_path.with_suffix(".vtt")
+    if vtt_path == out_path:
+        raise UsageError(
+            f"{out_path}: the transcript is written to FILE.vtt; give the audio file another suffix"
+        )
+    if fmt == "mp3" and bitrate_kbps not in SUPPORTED_BITRATES_KBPS:
+        choices = ", ".join(str(b) for b in SUPPORTED_BITRATES_KBPS)
+        raise UsageError(
+            f"MP3 bitrate {bitrate_kbps} kbps is not possible at {SAMPLE_RATE} Hz: use one of {choices}"
+        )
+    _check_folder(out_path)
+    _check_targets((out_path, vtt_path), force)
+    return fmt
 
 
 def _format_for(out_path: Path, fmt: str | None) -> str:
