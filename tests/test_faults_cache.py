@@ -122,6 +122,20 @@ def test_a_clip_without_a_checksum_counts_as_missing(tmp_path, voice):
     assert cache.get(voice, "Hold.") is not None
 
 
+def test_the_next_render_removes_killed_renders_temp_files_and_not_a_running_ones(tmp_path, voice):
+    cache = ClipCache(tmp_path / "cache")
+    cache.get_or_render(voice, "Rest.")
+    shard = cache.clip_path(cache.key(voice, "Rest.")).parent
+    process = subprocess.Popen(["true"])
+    process.wait()                                        # its pid is now the pid of no process
+    killed = shard / f".{'0' * 64}.wav.coach-{process.pid}-abcdefgh.tmp"
+    running = shard / f".{'1' * 64}.wav.coach-{os.getppid()}-abcdefgh.tmp"
+    for path in (killed, running):
+        path.write_bytes(b"half a clip")
+    cache.render_many(voice, ["Breathe out."], jobs=1)
+    assert not killed.exists() and running.exists()
+
+
 # --- a cache that cannot be written (fast) ----------------------------------------------------------
 
 def test_a_full_disk_while_storing_is_one_clear_error_and_keeps_the_old_clip(tmp_path, voice, monkeypatch):
@@ -316,8 +330,10 @@ def test_a_render_killed_at_a_random_point_leaves_only_clips_that_verify(tmp_pat
     cache = ClipCache(root)
     for path in root.glob("*/*.wav"):
         assert cache.verified_clip(path.stem) is not None, path
-    cache.prune(cache.keys())                # removes the killed processes' temp files, keeps every clip
-    assert cache.stats().temp_files == 0 and cache.stats().clips >= kill_after
+    clips = cache.stats().clips
+    assert clips >= kill_after
+    cache.render_many(get_voice("espeak"), ["Roll to your side 299 times."], jobs=1)   # the next render
+    assert cache.stats().temp_files == 0 and cache.stats().clips >= clips   # cleans the killed ones' temp files
     assert_every_clip_verifies(root)
 
 

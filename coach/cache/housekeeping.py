@@ -92,6 +92,17 @@ def prune(root: Path, keep_keys: Iterable[str], identity: str | None = None, dry
     return removed
 
 
+def remove_orphaned_temps(root: Path) -> int:
+    """Remove the temp files of renders that were killed (never those of a render still running)."""
+    removed = 0
+    for path in _files(root):
+        if is_orphaned_temp(path):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+    return removed
+
+
 def _files(root: Path) -> Iterator[Path]:
     if not root.is_dir():
         return

@@ -117,6 +117,7 @@ class ClipCache:
                 todo.append(text)
         if todo:
             self.check_writable()   # before minutes of rendering, not after the first clip
+            housekeeping.remove_orphaned_temps(self.root)
         report = progress or (lambda done, total: None)
         report(0, len(todo))
         if jobs <= 1 or len(todo) < POOL_MIN_TEXTS:
