@@ -30,7 +30,7 @@ class ClipIndex:
         return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def pcm_digest(pcm: bytes) -> str:
+def pcm_digest(pcm: bytes | memoryview) -> str:
     return hashlib.blake2b(pcm, digest_size=DIGEST_BYTES).hexdigest()
 
 

@@ -11,6 +11,7 @@ CacheWriteError (coach.cache.faults) with the folder and the fix.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -75,13 +76,16 @@ class ClipCache:
         if index is None:
             return None
         try:
-            data = self.clip_path(key).read_bytes()
+            with self.clip_path(key).open("rb") as f:
+                data = bytearray(os.fstat(f.fileno()).st_size)   # read once, into a buffer the array can own
+                if f.readinto(data) != len(data):
+                    return None
         except OSError:
             return None
-        pcm = data[HEADER_BYTES:]
+        pcm = memoryview(data)[HEADER_BYTES:]
         if len(pcm) != index.samples * 2 or data[:HEADER_BYTES] != header(len(pcm)) or pcm_digest(pcm) != index.digest:
             return None
-        return np.frombuffer(bytearray(pcm), dtype="<i2").astype(np.int16, copy=False)
+        return np.frombuffer(data, dtype="<i2", offset=HEADER_BYTES).astype(np.int16, copy=False)
 
     def _length(self, key: str) -> int | None:
         index = read_index(self.index_path(key), key)
