@@ -269,6 +269,19 @@ def test_render_and_export_stop_with_one_line_naming_the_cache_and_the_fix(tmp_p
     assert not (tmp_path / "out.mp3").exists() and not (tmp_path / "out.vtt").exists()
 
 
+@pytest.mark.slow
+def test_a_read_only_cache_that_holds_every_clip_still_exports(tmp_path):
+    script = tiny_script(tmp_path)
+    env = private_env(tmp_path)
+    with tmpfs(tmp_path / "cache", "size=64m") as root:
+        assert run_coach("render", str(script), "--engine", "espeak", "--cache-dir", str(root), env=env).returncode == 0
+        subprocess.run(["mount", "-o", "remount,ro", str(root)], check=True)
+        result = run_coach("export", str(script), "--engine", "espeak", "--cache-dir", str(root),
+                           "-o", str(tmp_path / "out.mp3"), "--yes", env=env)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert (tmp_path / "out.mp3").stat().st_size > 0
+
+
 def play_captured(script: Path, tmp_path: Path, monkeypatch, cache: Path):
     config, raw = write_capture_config(tmp_path)
     monkeypatch.setenv("ALSA_CONFIG_PATH", str(config))
@@ -295,6 +308,18 @@ def test_play_goes_on_without_caching_and_says_so_once(tmp_path, monkeypatch, fa
     assert good_result.exit_code == 0 and "cannot write" not in good_result.stderr
     assert [line for line in log if '"text"' in line] and len(log) == len(good_log)
     assert np.count_nonzero(captured) > 0.5 * np.count_nonzero(good_captured)
+
+
+@pytest.mark.slow
+def test_live_neither_reads_nor_writes_the_cache(tmp_path, monkeypatch):
+    script = tiny_script(tmp_path)
+    (tmp_path / "cache").write_text("not a folder")
+    config, raw = write_capture_config(tmp_path)
+    monkeypatch.setenv("ALSA_CONFIG_PATH", str(config))
+    result = CliRunner().invoke(cli, ["live", str(script), "--yes", "--engine", "espeak", "--verbosity", "minimal",
+                                      "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    assert np.count_nonzero(read_capture(raw)) > 0 and (tmp_path / "cache").read_text() == "not a folder"
 
 
 # --- kills and races (slow) --------------------------------------------------------------------------
