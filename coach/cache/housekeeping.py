@@ -13,6 +13,7 @@ from coach.cache.faults import cache_write_error
 from coach.cache.keys import KEY_PATTERN, SHARD_PATTERN
 from coach.cache.usage import recorded_usage
 
+
 @dataclass(frozen=True)
 class CacheStats:
     clips: int

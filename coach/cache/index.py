@@ -2,7 +2,8 @@
 
 The checksum is what makes a clip trustworthy on use: the header and length of a WAV say nothing about
 its samples, so flipped bytes, or a valid clip copied over another key, would otherwise be played as
-they are (wrong words spoken). blake2b over the PCM bytes costs about 0.1 ms for a 5 s clip.
+they are (wrong words spoken). blake2b over the PCM bytes of a 5 s clip costs about 0.3 ms (2 busy
+cores), a small part of reading it.
 """
 
 from __future__ import annotations

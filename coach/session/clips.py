@@ -157,7 +157,7 @@ class SessionClips:
 
     def _make(self, text: str) -> np.ndarray:
         natural = self._natural(text)
-        if text not in self._slotted:
+        if self._cache is not None and text not in self._slotted:
             return natural
         self.rendered += 1
         return fit_to_slot(self.voice, text, natural, self._planned.get(text) or self._slot_ms(text))
