@@ -135,7 +135,11 @@ def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, 
     """
     from coach.library import builtin_names, resolve
     from coach.session.prepare import prune_unused
+    from coach.session.voice import open_cache
 
+    # `coach cache prune --cache-dir B` prunes B; without it, the group's folder (its option or the env).
+    if click.get_current_context().get_parameter_source("cache_dir") == click.core.ParameterSource.COMMANDLINE:
+        clip_cache = open_cache(cache_dir)
     before = clip_cache.stats().clips
     removed = prune_unused([resolve(name) for name in builtin_names()], compile_options(verbosity, hold_scale, breath_scale),
                            voice_choice(engine, voice, rate), clip_cache, dry_run=dry_run)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from coach import model as m
+from coach.errors import CacheWriteError
 from coach.progress import ProgressFn
 from coach.safety import exit_texts, spoken_exit
 from coach.session.voice import VoiceChoice, open_cache
@@ -137,26 +138,44 @@ def stop_positions(routines: Iterable[m.Routine]) -> list[str | None]:
 
 
 def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, cache_dir: Path | None,
-            mode: Mode = "play", progress: ProgressFn | None = None, voice: Voice | None = None) -> Prepared:
+            mode: Mode = "play", progress: ProgressFn | None = None, voice: Voice | None = None,
+            notice: Callable[[str], None] | None = None) -> Prepared:
     """What a session plays. "export" renders every clip into the cache first (progress reports it)
-    and plans on measured lengths. "play" plans on what is cached, starts at once and synthesizes
-    the rest ahead into the cache; "live" uses no cache and synthesizes each clip when the player
-    asks for it. `voice`: one already built (and warming up), else built from `choice`."""
+    and plans on measured lengths (a cache that cannot be written raises CacheWriteError). "play"
+    plans on what is cached, starts at once and synthesizes the rest ahead into the cache; if the
+    cache cannot be written it plays on without it and says so once through `notice`. "live" uses no
+    cache and synthesizes each clip when the player asks for it. `voice`: one already built (and
+    warming up), else built from `choice`."""
     if mode == "export":
         return _prepare_export(routine, options, voice or choice.get("render"), open_cache(cache_dir), progress)
     from coach.session.clips import SessionClips, synthesis_order
 
     voice = voice or choice.get(voice_purpose(mode))
     cache = open_cache(cache_dir) if mode == "play" else None
-    clips = SessionClips(voice, cache, ahead=mode == "play")
+    clips = SessionClips(voice, cache, ahead=mode == "play",
+                         on_cache_error=lambda exc: (notice or _quiet)(cache_unwritable_note(exc)))
     timeline = compile_timeline(routine, clips.planned_ms, options,
                                 lengths_from="estimate" if clips.planned_any_slot() else "audio")
     stop_texts = exit_texts(_positions_by_time(timeline))
     for text in stop_texts:
         clips.planned_ms(text)   # planned now, so a stop speaks them in the slots they were given
+    if cache is not None and clips.planned_any_slot():
+        try:
+            cache.check_writable()   # said before the session starts, not in the middle of it
+        except CacheWriteError as exc:
+            clips.cache_failed(exc)
     then = (lambda: complete_cache(routine, options, voice, cache)) if cache is not None else None
     clips.start(synthesis_order(timeline.cues, stop_texts), then)
     return Prepared(routine, timeline, clips.clip_for, clips.planned_ms, cache, clips)
+
+
+def cache_unwritable_note(exc: CacheWriteError) -> str:
+    """The one line a session says when its clips cannot be cached: what, where, the fix, and that it goes on."""
+    return f"{exc}. The session goes on without caching: cues not cached yet are timed from estimates."
+
+
+def _quiet(_text: str) -> None:
+    pass
 
 
 def complete_cache(routine: m.Routine, options: m.CompileOptions, voice: Voice, cache: ClipCache) -> None:
