@@ -9,9 +9,7 @@ from pathlib import Path
 
 from coach import model as m
 from coach.errors import Problem, ScriptError, UsageError
-from coach.fields import did_you_mean
-
-MAX_PROBLEMS = 100   # a sequence of 50,000 unknown names is not read to its end
+from coach.fields import MAX_PROBLEMS, did_you_mean
 from coach.script import Script, load_script
 from coach.timeline import bounds
 from coach.timeline.estimate import estimator

@@ -187,6 +187,8 @@ def _read_routine(top: Fields, report: Report, name, title, description) -> m.Ro
         report.add(line_of(node), "'sequence' is empty; list at least one exercise, e.g. sequence: [child-pose, cat-cow]")
     else:
         for item in node.value:
+            if report.full:
+                break
             entry = _read_entry(item, report)
             if entry is not None:
                 entries.append(entry)
@@ -229,6 +231,8 @@ def _read_steps(node: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int,
         return ()
     steps = []
     for item in node.value:
+        if report.full:
+            break
         step = _read_step(item, report, inhale_ms, exhale_ms)
         if step is not None:
             steps.append(step)

@@ -18,6 +18,7 @@ from coach.errors import Problem, ScriptError
 
 MAX_FILE_BYTES = 1 << 20
 MAX_DEPTH = 20
+MAX_VALUES = 10_000   # keys, values, lists and mappings; the largest built-in script has 142
 
 # libyaml is in PyYAML's wheels and much faster; the pure-Python loader behaves the same.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -129,7 +130,11 @@ def _check_events(text: str, shown: str) -> None:
     depth = 0
     documents = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for count, event in enumerate(yaml.parse(text, Loader=_Loader)):
+            if count > MAX_VALUES:
+                line = event.start_mark.line + 1 if event.start_mark is not None else 0
+                raise ScriptError([Problem(shown, line, f"over {MAX_VALUES} YAML values by this line; a script is "
+                                                        f"far smaller, split it into several")])
             line = event.start_mark.line + 1 if event.start_mark is not None else 0
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
