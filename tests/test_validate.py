@@ -240,3 +240,40 @@ def test_an_override_does_not_hide_a_circular_include_and_unused_overrides_are_r
     assert "apply to exercises only" in result.output
     assert "circular composition" in result.output
     assert f"{a}:8: 'reps' has nothing to apply to: 'child-pose' has no 'repeat' step" in result.output
+
+
+@pytest.mark.parametrize("text, line", [
+    ("format: 1\nsteps: " + "[" * 30 + "]" * 30 + "\n", 2),
+    ("format: 1\nkind: exercise\nsteps: " + "{a: " * 30 + "1" + "}" * 30 + "\n", 3),
+    ("format: 1\nsteps:\n" + "".join("  " * i + "- a:\n" for i in range(1, 30)), 12),
+])
+def test_deep_nesting_in_any_style_is_coachs_own_refusal(tmp_path, text, line):
+    # Coach's own scan comes first whatever PyYAML refuses itself (6.0.4 stops at 1000 flow levels).
+    path = write(tmp_path, "deep", text)
+    check_error(run("validate", str(path)), path, line, "nested more than 20 levels deep", "flatten the script")
+
+
+def test_brackets_in_text_quotes_and_comments_are_not_nesting(tmp_path):
+    many = "[" * 30
+    text = GOOD.format(name="brackets").replace("Kneel on your mat.", f"Kneel {many} on your mat.")
+    text = text.replace("brief: Kneel.", f"brief: '{many} {{{{ '' '")
+    text = text.replace("title: Gentle test stretch", f"title: \"Child's {many} \\\" stretch\"  # {many}")
+    path = write(tmp_path, "brackets", text)
+    result = run("validate", str(path))
+    assert result.exit_code == 0, result.output
+
+
+def test_an_empty_sequence_is_called_empty(tmp_path):
+    path = write(tmp_path, "nothing", "format: 1\nkind: routine\nname: nothing\ntitle: Nothing\n"
+                                      "description: No exercises.\nsequence: []\n")
+    check_error(run("validate", str(path)), path, 6, "'sequence' is empty; list at least one exercise")
+
+
+def test_problems_in_a_composed_exercise_count_toward_the_file_named(tmp_path):
+    write(tmp_path, "broken", GOOD.format(name="broken").replace("{seconds: 20}", "{seconds: 999}")
+          .replace("focus: [lower-back]", "focus: [lower-bak]"))
+    one = write(tmp_path, "one", "format: 1\nkind: routine\nname: one\ntitle: One\n"
+                                 "description: Names a broken exercise.\nsequence: [broken, child-pse]\n")
+    result = run("validate", str(one))
+    assert result.exit_code == 2
+    assert result.output.endswith("coach: 3 problems: 1 of 1 file is not valid (2 of them in scripts it composes)\n")
