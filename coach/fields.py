@@ -120,7 +120,8 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
             kind = "a whole number" if integer else "a number"
             hint = " (write the number alone, without a unit)" if isinstance(value, str) else ""
-            self.report.add(line_of(node), f"'{key}' must be {kind} of {unit}{hint}, e.g. {key}: {example}")
+            of_unit = f" of {unit}" if unit else ""
+            self.report.add(line_of(node), f"'{key}' must be {kind}{of_unit}{hint}, e.g. {key}: {example}")
             return None
         if not low <= value <= high:
             self.report.add(line_of(node), f"'{key}' is {value}; it must be between {_fmt(low)} and {_fmt(high)} {unit}")

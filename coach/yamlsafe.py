@@ -9,6 +9,7 @@ file composed into nodes; values are built from scalar nodes by the safe constru
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def read_text(path: Path, shown: str) -> str:
     except IsADirectoryError:
         raise ScriptError([Problem(shown, 0, "is a folder, not a script; name a .yaml file")]) from None
     except OSError as exc:
-        raise ScriptError([Problem(shown, 0, f"cannot be read ({exc.strerror}); check its permissions")]) from None
+        fix = "use a shorter name" if exc.errno == errno.ENAMETOOLONG else "check its permissions"
+        raise ScriptError([Problem(shown, 0, f"cannot be read ({exc.strerror}); {fix}")]) from None
     if len(data) > MAX_FILE_BYTES:
         raise ScriptError([Problem(shown, 0, f"is {len(data)} bytes; a script is at most 1 MiB, split it up")])
     if b"\x00" in data:

@@ -191,3 +191,10 @@ def test_the_floor_of_every_builtin_is_close_to_its_length(name):
     duration_ms = compile_timeline(routine, estimate_spoken_ms).duration_ms
     floor_ms = bounds.floor_ms(routine, m.CompileOptions(), estimate_spoken_ms)
     assert 0.85 * duration_ms <= floor_ms <= duration_ms
+
+
+def test_a_path_too_long_for_the_system_is_one_line(tmp_path):
+    path = tmp_path / ("c" * 300 + ".yaml")
+    for command in ("validate", "show"):
+        result, cpu_s = run(command, str(path))
+        refused(result, cpu_s, f"{path}: ", "cannot be read (File name too long); use a shorter name")
