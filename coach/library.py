@@ -73,12 +73,12 @@ def check_session(routine: m.Routine, options: m.CompileOptions, rate_wpm: int |
     floor_ms = bounds.floor_ms(routine, options, estimator(rate_wpm))
     if floor_ms <= bounds.SESSION_LIMIT_MS:
         return
-    scales = [f"{what} {value:g}" for what, value in (("hold scale", options.hold_scale),
-                                                    ("breath scale", options.breath_scale)) if value != 1]
-    at = f" at {rate_wpm} words a minute" if rate_wpm else ""
-    with_ = f" (with {' and '.join(scales)}{at})" if scales else (f" ({at.strip()})" if at else "")
+    given = [f"{what} {value:g}" for what, value in (("hold scale", options.hold_scale),
+                                                   ("breath scale", options.breath_scale)) if value != 1]
+    given += [f"speech at {rate_wpm} words a minute"] if rate_wpm else []
+    with_given = f" (with {', '.join(given)})" if given else ""
     raise ScriptError([Problem(routine.source, routine.line,
-                               f"the session lasts at least {floor_ms / 60000:.0f} minutes{with_}; the limit is "
+                               f"the session lasts at least {floor_ms / 60000:.0f} minutes{with_given}; the limit is "
                                f"{bounds.SESSION_LIMIT_MS // 60000}: shorten holds or repetitions, or split the routine")])
 
 

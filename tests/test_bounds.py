@@ -198,3 +198,12 @@ def test_a_path_too_long_for_the_system_is_one_line(tmp_path):
     for command in ("validate", "show"):
         result, cpu_s = run(command, str(path))
         refused(result, cpu_s, f"{path}: ", "cannot be read (File name too long); use a shorter name")
+
+
+def test_the_speaking_rate_counts_toward_the_limit(tmp_path):
+    # About 100 minutes of speech at the usual 175 words a minute; more than twice that at 80.
+    sentence = "Let your shoulders soften towards the floor and breathe slowly out through your mouth."
+    path = write(tmp_path, "talk", "  - repeat:\n      times: 50\n      steps:\n" + f"        - say: {sentence}\n" * 20)
+    assert run("show", str(path))[0].exit_code == 0
+    result, cpu_s = run("show", str(path), "--rate", "80")
+    refused(result, cpu_s, f"{path}:{STEPS_LINE}: ", "(with speech at 80 words a minute)", "the limit is 120")
