@@ -37,8 +37,8 @@ class Size:
 
 def exercise_size(ex: m.Exercise) -> Size:
     size = _steps_size(ex.steps)
-    per_set = size.cues
-    cues = 4 + ex.sets * per_set + 3 * (ex.sets - 1)   # announce, safety, setup, get ready; each later set
+    # Announce, safety, setup and get-ready once; each later set: a rest, its words, its opening, safety.
+    cues = 4 + ex.sets * size.cues + 4 * (ex.sets - 1)
     return Size(cues, size.nesting, size.repetitions * ex.sets)
 
 
