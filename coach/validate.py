@@ -9,8 +9,6 @@ from coach import model as m
 from coach.errors import Problem, ScriptError
 from coach.library import resolve_script
 from coach.script import load_script
-from coach.timeline.compiler import compile_timeline
-from coach.timeline.estimate import estimate_spoken_ms
 
 
 @dataclass(frozen=True)
@@ -18,6 +16,8 @@ class Validation:
     problems: tuple[Problem, ...]
     exercises: int
     routines: int
+    named: tuple[str, ...] = ()   # the files asked about, as shown
+    bad_files: int = 0            # of those, the ones with a problem (their own, or in a script they compose)
 
     def summary(self) -> str:
         files = self.exercises + self.routines
@@ -25,24 +25,32 @@ class Validation:
                 f"({self.exercises} exercise{'s' if self.exercises != 1 else ''}, "
                 f"{self.routines} routine{'s' if self.routines != 1 else ''})")
 
+    def failure(self) -> str:
+        """'3 problems: 1 of 2 files is not valid', and how many problems are in scripts those files compose
+        (a routine naming a broken exercise is not valid, though the problem is the exercise's)."""
+        count, files = len(self.problems), len(self.named)
+        text = (f"{count} problem{'s' if count != 1 else ''}: {self.bad_files} of {files} file{'s' if files != 1 else ''} "
+                f"{'is' if self.bad_files == 1 else 'are'} not valid")
+        elsewhere = sum(p.path not in self.named for p in self.problems)
+        if elsewhere:
+            text += f" ({elsewhere} of them in scripts {'they compose' if files != 1 else 'it composes'})"
+        return text
 
-def validate_files(paths: tuple[Path, ...] | list[Path], session_limit_ms: int) -> Validation:
+
+def validate_files(paths: tuple[Path, ...] | list[Path]) -> Validation:
     problems: list[Problem] = []
     counts = {"exercise": 0, "routine": 0}
+    bad = 0
     for path in paths:
         shown = str(path)
         try:
             script = load_script(path, shown=shown)
-            routine = resolve_script(script, path.parent)
+            resolve_script(script, path.parent)   # composition, size and the session's length
         except ScriptError as exc:
             problems.extend(exc.problems)
-            continue
-        duration_ms = compile_timeline(routine, estimate_spoken_ms, m.CompileOptions()).duration_ms
-        if duration_ms > session_limit_ms:
-            line = script.line if isinstance(script, m.RoutineScript) else 0
-            problems.append(Problem(shown, line, f"the session lasts about {duration_ms / 60000:.0f} minutes; "
-                                                 f"the limit is {session_limit_ms // 60000}, shorten holds or split the routine"))
+            bad += 1
             continue
         counts["exercise" if isinstance(script, m.Exercise) else "routine"] += 1
     # A routine and the broken exercise it names, validated together, report its problems once.
-    return Validation(tuple(dict.fromkeys(problems)), counts["exercise"], counts["routine"])
+    return Validation(tuple(dict.fromkeys(problems)), counts["exercise"], counts["routine"],
+                      tuple(str(p) for p in paths), bad)

@@ -11,8 +11,6 @@ from coach.cli.ui import echo_rows
 from coach.cli.options import compile_options, routine_argument, timing_options, voice_choice, voice_options
 from coach.vocab import EQUIPMENT, FOCUS_AREAS
 
-SESSION_LIMIT_MS = 2 * 60 * 60 * 1000
-
 
 @click.command("list")
 @click.option("--focus", type=click.Choice(FOCUS_AREAS), help="Only routines that work this area.")
@@ -63,8 +61,8 @@ def show(routine: str, verbosity: str, hold_scale: float, breath_scale: float, e
     from coach.render_text import format_timeline
     from coach.session.prepare import preview_timeline
 
-    timeline = preview_timeline(resolve(routine), compile_options(verbosity, hold_scale, breath_scale),
-                                voice_choice(engine, voice, rate), cache_dir)
+    options = compile_options(verbosity, hold_scale, breath_scale)
+    timeline = preview_timeline(resolve(routine, options, rate), options, voice_choice(engine, voice, rate), cache_dir)
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2))
     else:
@@ -82,12 +80,11 @@ def validate(files: tuple[Path, ...]) -> None:
     """
     from coach.validate import validate_files
 
-    result = validate_files(files, session_limit_ms=SESSION_LIMIT_MS)
+    result = validate_files(files)
     for problem in result.problems:
         click.echo(str(problem))
     if result.problems:
-        bad = len({p.path for p in result.problems})
-        raise click.exceptions.Exit(_fail(f"{len(result.problems)} problem(s) in {bad} of {len(files)} file(s)"))
+        raise click.exceptions.Exit(_fail(result.failure()))
     click.echo(result.summary())
 
 

@@ -19,7 +19,7 @@ from coach.progress import ProgressFn
 from coach.safety import exit_texts, spoken_exit
 from coach.session.voice import VoiceChoice, open_cache
 from coach.timeline.compiler import compile_sentences, compile_timeline
-from coach.timeline.estimate import estimate_spoken_ms
+from coach.timeline.estimate import estimate_spoken_ms, estimator
 from coach.timeline.model import Timeline
 
 if TYPE_CHECKING:
@@ -55,9 +55,10 @@ class Prepared:
             self.cache.record_usage()
 
 
-def estimated_timeline(routine: m.Routine, options: m.CompileOptions) -> Timeline:
-    """The timeline with lengths estimated from the text: no audio, no engine."""
-    return compile_timeline(routine, estimate_spoken_ms, options, lengths_from="estimate")
+def estimated_timeline(routine: m.Routine, options: m.CompileOptions, rate_wpm: int | None = None,
+                       engine: str | None = None) -> Timeline:
+    """The timeline with lengths estimated from the text (at this rate): no audio, no engine."""
+    return compile_timeline(routine, estimator(rate_wpm, engine), options, lengths_from="estimate")
 
 
 def preview_timeline(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice,
@@ -69,7 +70,7 @@ def preview_timeline(routine: m.Routine, options: m.CompileOptions, choice: Voic
     try:
         voice = choice.get("render")
     except EngineError:
-        return estimated_timeline(routine, options)
+        return estimated_timeline(routine, options, choice.rate, choice.engine)
     return cached_lengths_timeline(routine, options, voice, open_cache(cache_dir))
 
 
@@ -111,7 +112,9 @@ def measured_timeline(routine: m.Routine, options: m.CompileOptions, voice: Voic
 
 def _cached_or_estimated(cache: ClipCache, voice: Voice) -> SpokenMs:
     def spoken_ms(text: str) -> int:
-        return cache.clip_ms(voice, text) if cache.has(voice, text) else estimate_spoken_ms(text)
+        return cache.clip_ms(voice, text) if cache.has(voice, text) else estimate(text)
+
+    estimate = estimator(voice.spec.rate, voice.spec.engine)
 
     return spoken_ms
 
@@ -123,7 +126,7 @@ def cached_lengths_timeline(routine: m.Routine, options: m.CompileOptions, voice
     timeline = compile_timeline(routine, _cached_or_estimated(cache, voice), options, lengths_from="audio")
     if all(cache.has(voice, cue.text) for cue in timeline.speech):
         return timeline
-    return estimated_timeline(routine, options)
+    return estimated_timeline(routine, options, voice.spec.rate, voice.spec.engine)
 
 
 def prerender_exit(cache: ClipCache, voice: Voice, routines: Iterable[m.Routine], jobs: int = 2) -> None:
