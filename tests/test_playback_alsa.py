@@ -237,7 +237,7 @@ def test_q_on_a_terminal_quits_and_the_status_line_shows_the_session(tmp_path):
         os.write(master, b"q")
         _, err = proc.communicate(timeout=20)
         assert proc.returncode == 0 and err == b""
-        assert "space pause/resume" in seen and " / 0:03.8" in seen and "\r\x1b[K" in seen
+        assert "space pause/resume" in seen and "left of 0:04" in seen and "\r\x1b[K" in seen
         assert history_outcomes(tmp_path) == [("live", "quit")]
     finally:
         proc.kill()

@@ -116,10 +116,12 @@ class TerminalView:
             return self._width
         # The size of the terminal this view writes to: the process's own stdout may be pointed
         # elsewhere while a session plays (an engine that prints), and would report no size.
+        # A terminal that reports 0 columns (a bare pseudo-terminal) gets the usual 80, as shutil does.
         try:
-            return os.get_terminal_size(self._stream.fileno()).columns
+            columns = os.get_terminal_size(self._stream.fileno()).columns
         except (AttributeError, OSError, ValueError):
-            return shutil.get_terminal_size((80, 24)).columns
+            columns = 0
+        return columns or shutil.get_terminal_size((80, 24)).columns
 
     def _draw_status(self) -> None:
         # One column short of the edge: a line that fills the last column wraps on some terminals.
