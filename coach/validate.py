@@ -8,6 +8,7 @@ from pathlib import Path
 from coach import model as m
 from coach.errors import Problem, ScriptError
 from coach.library import resolve_script
+from coach.lint import lint_routine
 from coach.script import load_script
 from coach.timeline.compiler import compile_timeline
 from coach.timeline.estimate import estimate_spoken_ms
@@ -18,6 +19,14 @@ class Validation:
     problems: tuple[Problem, ...]
     exercises: int
     routines: int
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    def failures(self, strict: bool) -> tuple[Problem, ...]:
+        """What fails the run: errors, and with strict the lint's warnings too."""
+        return tuple(p for p in self.problems if strict or p.severity == "error")
 
     def summary(self) -> str:
         files = self.exercises + self.routines
@@ -44,5 +53,6 @@ def validate_files(paths: tuple[Path, ...] | list[Path], session_limit_ms: int) 
                                                  f"the limit is {session_limit_ms // 60000}, shorten holds or split the routine"))
             continue
         counts["exercise" if isinstance(script, m.Exercise) else "routine"] += 1
+        problems.extend(lint_routine(routine))   # warnings: the script still plays
     # A routine and the broken exercise it names, validated together, report its problems once.
     return Validation(tuple(dict.fromkeys(problems)), counts["exercise"], counts["routine"])

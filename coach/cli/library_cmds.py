@@ -73,22 +73,29 @@ def show(routine: str, verbosity: str, hold_scale: float, breath_scale: float, e
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
+@click.option("--strict", is_flag=True, help="Fail on the coaching lint's warnings too (exit 2).")
+def validate(files: tuple[Path, ...], strict: bool) -> None:
     """Check scripts and report every problem as FILE:LINE: what is wrong; how to fix it.
+
+    The coaching lint adds warnings (FILE:LINE: warning: ...): held breaths, movements with no time,
+    breath cues too short for a breath, the movement before the starting position, directions that
+    depend on the position, cues dropped for lack of room. They exit 0 unless --strict.
 
     \b
     Example:
-      coach validate my-routines/*.yaml
+      coach validate --strict my-routines/*.yaml
     """
     from coach.validate import validate_files
 
     result = validate_files(files, session_limit_ms=SESSION_LIMIT_MS)
     for problem in result.problems:
         click.echo(str(problem))
-    if result.problems:
-        bad = len({p.path for p in result.problems})
-        raise click.exceptions.Exit(_fail(f"{len(result.problems)} problem(s) in {bad} of {len(files)} file(s)"))
-    click.echo(result.summary())
+    failures = result.failures(strict)
+    if failures:
+        bad = len({p.path for p in failures})
+        raise click.exceptions.Exit(_fail(f"{len(failures)} problem(s) in {bad} of {len(files)} file(s)"))
+    warned = len(result.warnings)
+    click.echo(result.summary() + (f"; {warned} warning{'s' if warned != 1 else ''}" if warned else ""))
 
 
 def _fit(words: tuple[str, ...], width: int) -> str:
