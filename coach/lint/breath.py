@@ -66,7 +66,7 @@ def held_breaths(timeline: Timeline, end_ms: int) -> Iterator[tuple[str, str]]:
         if mk.kind != "in" or not mk.text or (mk.paced and not mk.phase_ms):
             continue   # paced breathing: the compiler's exhale always follows
         later = [n for n in found[i + 1:] if n.at_ms > mk.at_ms]
-        until = later[0].at_ms if later else end_ms
+        until = min(later[0].at_ms, end_ms) if later else end_ms
         window = max(HELD_BREATH_MS, mk.phase_ms)
         if until - mk.at_ms > window:
             yield mk.text, (f"'{_short(mk.text)}' starts an in-breath and nothing about breathing follows for "
