@@ -78,6 +78,24 @@ def test_a_breath_cue_inside_the_hold_ends_the_in_breath(tmp_path):
         """, position="standing") == []
 
 
+def test_at_brief_the_plain_in_breath_that_replaces_the_words_is_checked_too(tmp_path):
+    """The reach has no brief form, so at brief it is "In." alone, and the hold's cue (full only) is
+    left out: 10 s of held breath, reported at the reach's line."""
+    found = warnings(tmp_path, """\
+        steps:
+          - move: Breathe in, palms up, and reach for the ceiling.
+            breath: in
+            settle_s: 1
+          - hold:
+              seconds: 10
+              cues: [{at_s: 0, say: Breathe easily and grow tall.}]
+          - move: Breathe out and slowly lower your arms.
+            breath: out
+        """, position="standing")
+    message = only(found, "held-breath", 14)
+    assert "'In.'" in message
+
+
 def test_a_hold_cue_that_says_breathe_in_needs_a_breathe_out_too(tmp_path):
     fires = warnings(tmp_path, """\
         steps:

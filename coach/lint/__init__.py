@@ -10,7 +10,7 @@ from coach import model as m
 from coach.errors import Problem
 from coach.lint.breath import held_breaths, short_breaths
 from coach.lint.steps import movement_before_setup, position_directions, says_before_holds
-from coach.lint.where import span_steps, text_lines
+from coach.lint.where import locator, text_lines
 from coach.lint.words import quote
 from coach.timeline.compiler import compile_timeline
 from coach.timeline.estimate import estimate_spoken_ms
@@ -39,8 +39,9 @@ def lint_exercise(ex: m.Exercise) -> list[Problem]:
     found += position_directions(ex)
     for verbosity in ("full", "brief"):
         timeline = timelines[verbosity]
-        found += [(lines.get(text, 0), why) for text, why in held_breaths(timeline, _exercise_end(timeline))]
-        found += [(lines.get(text, 0), why) for text, why in short_breaths(timeline, ex)]
+        line_of = locator(ex, timeline, lines)
+        found += [(line_of(text, at_ms), why) for text, at_ms, why in held_breaths(timeline, _exercise_end(timeline))]
+        found += [(line_of(text, at_ms), why) for text, at_ms, why in short_breaths(timeline, ex)]
     found += dropped_cues(ex, timelines, lines)
     # One warning per line and rule: a cue repeated on both sides or in every repetition is one fix.
     seen: dict[tuple[int, str], Problem] = {}
@@ -54,22 +55,15 @@ def dropped_cues(ex: m.Exercise, timelines: dict[str, Timeline], lines: dict[str
     the hold it was meant for), naming the verbosities where it is lost."""
     at: dict[tuple[int, str], list[str]] = {}
     for verbosity, timeline in timelines.items():
+        line_of = locator(ex, timeline, lines)
         for dropped in timeline.dropped:
-            line = lines.get(dropped.text) or _span_line(ex, timeline, dropped.at_ms)
+            line = line_of(dropped.text, dropped.at_ms)
             at.setdefault((line, dropped.text), [])
             if verbosity not in at[line, dropped.text]:
                 at[line, dropped.text].append(verbosity)
     return [(line, f"the cue '{quote(text)}' is dropped for lack of room (at verbosity {', '.join(verbosities)}); "
                    f"give it a shorter `brief`, move its `at_s` to a free moment, or lengthen the hold (dropped-cue)")
             for (line, text), verbosities in at.items()]
-
-
-def _span_line(ex: m.Exercise, timeline: Timeline, at_ms: int) -> int:
-    spans = [c for c in timeline.cues if c.kind in ("hold", "breathe")]
-    for span, step in zip(spans, span_steps(ex)):
-        if span.start_ms <= at_ms < span.end_ms:
-            return step.line
-    return 0
 
 
 def _compiled(ex: m.Exercise, verbosity: str) -> Timeline:

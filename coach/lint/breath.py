@@ -25,6 +25,7 @@ class Mark:
     text: str            # the cue's words ("" for a pacing tone)
     paced: bool          # the compiler times this phase (breathe steps, breath holds, breath-led moves)
     phase_ms: int = 0    # a breath-led move's phase
+    cue_ms: int = 0      # where the cue that says it starts
 
 
 def marks(timeline: Timeline) -> list[Mark]:
@@ -46,7 +47,7 @@ def marks(timeline: Timeline) -> list[Mark]:
                 at_ms = cue.start_ms + int(share * cue.duration_ms)
                 led = (cue.start_ms, kind) in tones   # a breath-led move's words: the phase is timed
                 found.append(Mark(at_ms, kind, cue.text, inside_paced or cue.kind == "breath" or led,
-                                  moves.get(cue.start_ms, 0) if led else 0))
+                                  moves.get(cue.start_ms, 0) if led else 0, cue.start_ms))
     found.sort(key=lambda mk: (mk.at_ms, mk.text == ""))
     return found
 
@@ -59,8 +60,8 @@ def exercise_pace(ex: m.Exercise) -> tuple[int, int]:
     return m.DEFAULT_INHALE_MS, m.DEFAULT_EXHALE_MS
 
 
-def held_breaths(timeline: Timeline, end_ms: int) -> Iterator[tuple[str, str]]:
-    """(cue text, message) for each in-breath told in words that no breath word follows in time."""
+def held_breaths(timeline: Timeline, end_ms: int) -> Iterator[tuple[str, int, str]]:
+    """(cue text, its start, message) for each in-breath told in words that no breath word follows in time."""
     found = marks(timeline)
     for i, mk in enumerate(found):
         if mk.kind != "in" or not mk.text or (mk.paced and not mk.phase_ms):
@@ -69,14 +70,14 @@ def held_breaths(timeline: Timeline, end_ms: int) -> Iterator[tuple[str, str]]:
         until = min(later[0].at_ms, end_ms) if later else end_ms
         window = max(HELD_BREATH_MS, mk.phase_ms)
         if until - mk.at_ms > window:
-            yield mk.text, (f"'{_short(mk.text)}' starts an in-breath and nothing about breathing follows for "
+            yield mk.text, mk.cue_ms, (f"'{_short(mk.text)}' starts an in-breath and nothing about breathing follows for "
                             f"{(until - mk.at_ms) / 1000:.0f} s: an implied held breath (at most {HELD_BREATH_MS // 1000} s); "
                             f"say when to breathe out (e.g. a hold cue 'Breathe out ...') or make the movement "
                             f"a `move` led by the breath (held-breath)")
 
 
-def short_breaths(timeline: Timeline, ex: m.Exercise) -> Iterator[tuple[str, str]]:
-    """(cue text, message) for each breath phase told in words that gets less than its share of the pace."""
+def short_breaths(timeline: Timeline, ex: m.Exercise) -> Iterator[tuple[str, int, str]]:
+    """(cue text, its start, message) for each breath phase told in words that gets less than its share of the pace."""
     inhale_ms, exhale_ms = exercise_pace(ex)
     found = marks(timeline)
     for i, mk in enumerate(found):
@@ -89,7 +90,7 @@ def short_breaths(timeline: Timeline, ex: m.Exercise) -> Iterator[tuple[str, str
         got_ms = later[0].at_ms - mk.at_ms
         if got_ms < PHASE_SHARE * pace_ms:
             breath = "in-breath" if mk.kind == "in" else "out-breath"
-            yield mk.text, (f"'{_short(mk.text)}' gives the {breath} {got_ms / 1000:.1f} s before the next breath cue; "
+            yield mk.text, mk.cue_ms, (f"'{_short(mk.text)}' gives the {breath} {got_ms / 1000:.1f} s before the next breath cue; "
                             f"at this routine's pace ({inhale_ms / 1000:g} s in, {exhale_ms / 1000:g} s out) it needs "
                             f"about {pace_ms / 1000:g} s: give each breath its own `move` led by the breath "
                             f"(breath: in / breath: out) (short-breath)")

@@ -3,9 +3,10 @@ timeline and reports on the file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from coach import model as m
+from coach.timeline.model import Timeline
 from coach.vocab import SIDES
 
 
@@ -36,13 +37,13 @@ def text_lines(ex: m.Exercise) -> dict[str, int]:
     return lines
 
 
-def span_steps(ex: m.Exercise) -> list[m.Hold | m.Breathe]:
-    """The hold and breathe steps in the order the compiler lays out their spans (repetitions,
-    both sides and every set unrolled), to pair with the timeline's hold/breathe cues."""
+def timed_steps(ex: m.Exercise) -> list[m.Move | m.Hold | m.Breathe]:
+    """The steps that each lay out one stretch of time (a "move", "hold" or "breathe" cue), in the
+    order the compiler lays them out (repetitions, both sides and every set unrolled)."""
 
-    def walk(steps: tuple[m.Step, ...]) -> Iterator[m.Hold | m.Breathe]:
+    def walk(steps: tuple[m.Step, ...]) -> Iterator[m.Move | m.Hold | m.Breathe]:
         for step in steps:
-            if isinstance(step, (m.Hold, m.Breathe)):
+            if isinstance(step, (m.Move, m.Hold, m.Breathe)):
                 yield step
             elif isinstance(step, m.Repeat):
                 for _ in range(step.times * (2 if step.alternate else 1)):
@@ -52,3 +53,17 @@ def span_steps(ex: m.Exercise) -> list[m.Hold | m.Breathe]:
                     yield from walk(step.steps)
 
     return [s for _ in range(ex.sets) for s in walk(ex.steps)]
+
+
+def locator(ex: m.Exercise, timeline: Timeline, lines: dict[str, int]) -> Callable[[str, int], int]:
+    """(words, a moment) -> the script line: the words' own line, or else the line of the step whose
+    time holds that moment (words the compiler put in: "In.", a countdown, "Halfway.")."""
+    spans = [c for c in timeline.cues if c.kind in ("move", "hold", "breathe")]
+    paired = list(zip(spans, timed_steps(ex)))
+
+    def line_of(text: str, at_ms: int) -> int:
+        if text in lines:
+            return lines[text]
+        return next((step.line for span, step in paired if span.start_ms <= at_ms < span.end_ms), 0)
+
+    return line_of
