@@ -64,35 +64,28 @@ def test_an_in_breath_with_no_breath_cue_through_the_hold_is_a_held_breath(tmp_p
     assert "implied held breath" in message
 
 
+# The reach led by the in-breath, with a breathing cue at the start of the hold.
+REACH = """\
+steps:
+  - move: Breathe in, palms up, and reach for the ceiling.
+    breath: in
+    settle_s: 1
+  - hold:
+      seconds: 10
+      cues: [{{at_s: 0, say: Breathe easily and grow tall.{brief}}}]
+  - move: Breathe out and slowly lower your arms.
+    breath: out
+"""
+
+
 def test_a_breath_cue_inside_the_hold_ends_the_in_breath(tmp_path):
-    assert warnings(tmp_path, """\
-        steps:
-          - move: Breathe in, palms up, and reach for the ceiling.
-            breath: in
-            settle_s: 1
-          - hold:
-              seconds: 10
-              cues: [{at_s: 0, say: Breathe easily and grow tall., brief: Breathe easily.}]
-          - move: Breathe out and slowly lower your arms.
-            breath: out
-        """, position="standing") == []
+    assert warnings(tmp_path, REACH.format(brief=", brief: Breathe easily."), position="standing") == []
 
 
 def test_at_brief_the_plain_in_breath_that_replaces_the_words_is_checked_too(tmp_path):
     """The reach has no brief form, so at brief it is "In." alone, and the hold's cue (full only) is
     left out: 10 s of held breath, reported at the reach's line."""
-    found = warnings(tmp_path, """\
-        steps:
-          - move: Breathe in, palms up, and reach for the ceiling.
-            breath: in
-            settle_s: 1
-          - hold:
-              seconds: 10
-              cues: [{at_s: 0, say: Breathe easily and grow tall.}]
-          - move: Breathe out and slowly lower your arms.
-            breath: out
-        """, position="standing")
-    message = only(found, "held-breath", 14)
+    message = only(warnings(tmp_path, REACH.format(brief=""), position="standing"), "held-breath", 14)
     assert "'In.'" in message
 
 
