@@ -125,6 +125,17 @@ def test_a_say_that_moves_the_body_right_before_a_hold_should_be_a_move(tmp_path
     assert "hold at line 17" in message and "`move`" in message
 
 
+def test_a_say_that_moves_is_found_behind_other_words_before_the_hold(tmp_path):
+    # Written from 000's child's pose: two instructions, then the 30 s.
+    found = warnings(tmp_path, """\
+        steps:
+          - say: Sit back on your heels and stretch your arms forward along the floor.
+          - say: Try to touch your nose to the floor, remembering to breathe in and out deeply.
+          - hold: {seconds: 30}
+        """)
+    only(found, "say-moves", 14)
+
+
 def test_a_say_that_does_not_move_the_body_or_is_a_move_is_quiet(tmp_path):
     assert warnings(tmp_path, """\
         steps:
@@ -249,6 +260,7 @@ def test_back_and_forward_lying_on_the_back_need_a_body_relative_phrase(tmp_path
     ("Lie back so the roller sits across the middle of your back.", []),
     ("Let your lower back rest flat.", []),
     ("Bring one knee up towards your chest.", []),
+    ("Keep rolling up and down slowly.", ["rolling up"]),
 ])
 def test_which_directions_are_bare(text, bare):
     assert bare_directions(text) == bare
@@ -271,6 +283,7 @@ def test_breath_words():
     assert [k for _, k in breath_marks("Feel your back widen each time you breathe in.")] == ["free"]
     assert [k for _, k in breath_marks("Breathe into your ribs.")] == ["free"]
     assert [k for _, k in breath_marks("In, chest lifts.")] == ["in"]
+    assert [k for _, k in breath_marks("Remember to breathe in and out deeply.")] == ["free"]
     assert breath_marks("Rest your forehead in your hands.") == []
 
 

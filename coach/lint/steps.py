@@ -25,12 +25,13 @@ def _moves(text: m.Text) -> bool:
 
 
 def says_before_holds(ex: m.Exercise) -> Iterator[tuple[int, str]]:
-    """A `say` that moves the body, followed (safety steps aside) by a hold or paced breathing."""
+    """A `say` that moves the body with only words (other `say` and `safety` steps) between it and
+    a hold or paced breathing: the hold starts when the last words end."""
     for steps in _lists(ex.steps):
         for i, step in enumerate(steps):
             if not isinstance(step, m.Say) or not _moves(step.text):
                 continue
-            following = [s for s in steps[i + 1:] if not isinstance(s, m.SafetyStep)]
+            following = [s for s in steps[i + 1:] if not isinstance(s, (m.Say, m.SafetyStep))]
             if following and isinstance(following[0], (m.Hold, m.Breathe)):
                 what = "hold" if isinstance(following[0], m.Hold) else "paced breathing"
                 yield step.line, (f"'{_short(step.text.full)}' tells the body to move, and the {what} at line "

@@ -11,9 +11,10 @@ import re
 # "Breathe in", "inhale", a brief "In, chest lifts." ("breathe into your ribs" is not an in-breath).
 _IN = r"\b(?:breathe|breath|breathing)\s+in\b|\binhal(?:e|ing)\b|^in[.,!]"
 _OUT = r"\b(?:breathe|breath|breathing)\s+out\b|\bexhal(?:e|ing)\b|^out[.,!]"
-# Free breathing: "keep breathing", "breathe slowly", "each time you breathe in" (a description of the
-# breath going on, not an instruction to take one).
-_ONGOING = r"\b(?:each|every|any)\s+time\s+you\s+breathe\s+(?:in|out)\b|\bwhenever\s+you\s+breathe\s+(?:in|out)\b"
+# Free breathing: "keep breathing", "breathe slowly", "breathe in and out deeply", "each time you
+# breathe in" (a description of the breath going on, not an instruction to take one).
+_ONGOING = (r"\b(?:each|every|any)\s+time\s+you\s+breathe\s+(?:in|out)\b|\bwhenever\s+you\s+breathe\s+(?:in|out)\b"
+            r"|\bbreathe\s+in\s+and\s+out\b")
 _FREE = r"\bbreath(?:e|es|ing)?\b"
 _BREATH_RE = re.compile(rf"(?P<ongoing>{_ONGOING})|(?P<in>{_IN})|(?P<out>{_OUT})|(?P<free>{_FREE})", re.I)
 
@@ -60,10 +61,20 @@ LYING_POSITIONS = frozenset({"lying-back", "lying-front", "lying-side", "on-roll
 DIRECTIONS = frozenset({"back", "forward", "forwards", "backward", "backwards", "up", "down"})
 # Verbs that carry a direction of travel; "lie back" or "lean back" from sitting is clear, so those
 # verbs are not here.
-TRAVEL_VERBS = frozenset("""
+_TRAVEL = """
     rock roll move slide shift sway tip push press reach bring come go scoot shuffle lift lower tilt
     walk turn rotate swing drop
-""".split())
+""".split()
+
+
+def _gerund(verb: str) -> str:
+    if verb in ("tip", "drop"):
+        return verb + verb[-1] + "ing"
+    return (verb[:-1] if verb.endswith("e") else verb) + "ing"
+
+
+# "Keep rolling up and down": the -ing forms too.
+TRAVEL_VERBS = frozenset(_TRAVEL + [_gerund(v) for v in _TRAVEL])
 # A direction followed by one of these names where it ends: "back to the middle", "down onto the mat".
 ANCHORS = frozenset("""
     to towards toward onto into on off over from along through by beside alongside behind under below
