@@ -8,13 +8,19 @@ written first, and only then replaced, one after the other.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-TEMP_SUFFIX = ".tmp"   # temp files are hidden ".NAME.XXXXXXXX.tmp": never taken for a real file
+TEMP_SUFFIX = ".tmp"   # temp files are hidden ".NAME.coach-PID-XXXXXXXX.tmp": never taken for a real file
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.coach-(?P<pid>[0-9]+)-[a-z0-9_]{8}\.tmp")
+# Before temp names carried a pid: ".NAME.XXXXXXXX.tmp". Whose they were is unknown, so only old ones go.
+_LEGACY_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp")
+LEGACY_STALE_S = 3600  # no export or render takes an hour to write one file
 
 # Seam for tests: how a temp file's descriptor becomes a file object (e.g. to simulate a full disk).
 _fdopen = os.fdopen
@@ -31,7 +37,8 @@ class AtomicFiles:
         if mode not in ("wb", "w"):
             raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}")
         path = Path(path)
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.coach-{os.getpid()}-",
+                                         suffix=TEMP_SUFFIX)
         temp = Path(temp_name)
         try:
             os.fchmod(fd, _final_mode(path))
@@ -86,7 +93,59 @@ def atomic_write(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
 
 
 def is_temp_file(path: Path) -> bool:
-    return path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)
+    """Whether `path` is named like one of coach's temp files (this version's or an older one's)."""
+    return bool(_TEMP_NAME.fullmatch(path.name) or _LEGACY_TEMP_NAME.fullmatch(path.name))
+
+
+def is_orphaned_temp(path: Path, now: float | None = None) -> bool:
+    """A coach temp file whose writer is gone: its pid is not alive (or, for an old name without a
+    pid, it is over an hour old). A temp file of a live process is never orphaned."""
+    match = _TEMP_NAME.fullmatch(path.name)
+    if match:
+        return not _pid_alive(int(match["pid"]))
+    if _LEGACY_TEMP_NAME.fullmatch(path.name):
+        try:
+            age_s = (time.time() if now is None else now) - path.lstat().st_mtime
+        except OSError:
+            return False
+        return age_s > LEGACY_STALE_S
+    return False
+
+
+def remove_orphaned_temps(folder: Path, legacy_suffixes: tuple[str, ...] = ()) -> int:
+    """Remove the orphaned coach temp files in `folder`: every one named with a dead pid, and those with
+    an old name (no pid) only for targets ending in `legacy_suffixes` (such names are not unique to
+    coach). Best effort: what cannot be listed or removed stays. Returns how many were removed."""
+    removed = 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        legacy = _LEGACY_TEMP_NAME.fullmatch(name) if not _TEMP_NAME.fullmatch(name) else None
+        if legacy is not None and not (legacy_suffixes and legacy["target"].lower().endswith(legacy_suffixes)):
+            continue
+        path = Path(folder) / name
+        if path.is_symlink() or not path.is_file() or not is_orphaned_temp(path):
+            continue
+        try:
+            path.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True   # it exists, as another user's process (EPERM)
+    return True
 
 
 def _final_mode(path: Path) -> int:

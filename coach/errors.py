@@ -57,3 +57,8 @@ class AudioInputError(CoachError):
 
 class OutputFileError(CoachError):
     """An output file cannot be written (exists without --force, unwritable folder, full disk)."""
+
+
+class CacheWriteError(CoachError):
+    """The audio cache cannot be written (a file in the way, read-only, full disk). `render` and
+    `export` stop on it; `play` goes on without caching and says so once."""

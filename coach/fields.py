@@ -18,6 +18,7 @@ from coach.yamlsafe import line_of, scalar_value
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_TEXT_CHARS = 400
+MAX_PROBLEMS = 100   # per file: past these, a script of 5,000 wrong lines is not read to its end
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -33,7 +34,15 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.path, line, message))
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.path, line, message))
+        elif len(self.problems) == MAX_PROBLEMS:
+            self.problems.append(Problem(self.path, line, f"more problems from here on; fix the first {MAX_PROBLEMS} "
+                                                          f"and validate again"))
+
+    @property
+    def full(self) -> bool:
+        return len(self.problems) > MAX_PROBLEMS
 
 
 class Fields:
@@ -50,6 +59,8 @@ class Fields:
             report.add(self.line, f"{what} must be a mapping of 'key: value' lines, not {_kind(node)}")
             return
         for key_node, value_node in node.value:
+            if report.full:
+                break
             key = scalar_value(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             kline = line_of(key_node)
             if not isinstance(key, str):
@@ -109,7 +120,8 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
             kind = "a whole number" if integer else "a number"
             hint = " (write the number alone, without a unit)" if isinstance(value, str) else ""
-            self.report.add(line_of(node), f"'{key}' must be {kind} of {unit}{hint}, e.g. {key}: {example}")
+            of_unit = f" of {unit}" if unit else ""
+            self.report.add(line_of(node), f"'{key}' must be {kind}{of_unit}{hint}, e.g. {key}: {example}")
             return None
         if not low <= value <= high:
             self.report.add(line_of(node), f"'{key}' is {value}; it must be between {_fmt(low)} and {_fmt(high)} {unit}")

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from coach import model as m
 from coach.errors import Problem, ScriptError, UsageError
-from coach.fields import did_you_mean
+from coach.fields import MAX_PROBLEMS, did_you_mean
 from coach.script import Script, load_script
+from coach.timeline import bounds
+from coach.timeline.estimate import estimator
 
 
 def builtin_dir() -> Path:
@@ -42,51 +44,108 @@ def load_ref(ref: str) -> tuple[Script, Path | None]:
                      f"'coach list' shows them all, or give a path to a .yaml script")
 
 
-def resolve(ref: str) -> m.Routine:
-    """The playable routine for a built-in name or a script path."""
+def resolve(ref: str, options: m.CompileOptions | None = None, rate_wpm: int | None = None) -> m.Routine:
+    """The playable routine for a built-in name or a script path, refused (ScriptError) when it is too
+    big to run or its session, with these options and at this speaking rate, passes the limit."""
     script, folder = load_ref(ref)
-    return resolve_script(script, folder)
+    return resolve_script(script, folder, options, rate_wpm)
 
 
-def resolve_script(script: Script, folder: Path | None) -> m.Routine:
+def resolve_script(script: Script, folder: Path | None, options: m.CompileOptions | None = None,
+                   rate_wpm: int | None = None) -> m.Routine:
     if isinstance(script, m.Exercise):
-        return m.Routine(script.name, script.title, script.description, (script,), 0, script.source, "exercise")
-    problems: list[Problem] = []
-    exercises = _expand(script, folder, (script.name,), problems)
-    if problems:
-        raise ScriptError(problems)
-    return m.Routine(script.name, script.title, script.description, tuple(exercises), script.rest_ms, script.source)
+        routine = m.Routine(script.name, script.title, script.description, (script,), 0, script.source, "exercise",
+                            script.line)
+    else:
+        expansion = _Expansion()
+        exercises = expansion.expand(script, folder, (script.name,))
+        if expansion.problems:
+            raise ScriptError(expansion.problems)
+        routine = m.Routine(script.name, script.title, script.description, tuple(exercises), script.rest_ms,
+                            script.source, line=script.line)
+    check_session(routine, options or m.CompileOptions(), rate_wpm)
+    return routine
 
 
-def _expand(routine: m.RoutineScript, folder: Path | None, stack: tuple[str, ...],
-            problems: list[Problem]) -> list[m.Exercise]:
-    out: list[m.Exercise] = []
-    for entry in routine.sequence:
+def check_session(routine: m.Routine, options: m.CompileOptions, rate_wpm: int | None = None) -> None:
+    """The one check of a session's length: its floor (computed from the structure, the speech
+    estimated at this rate) against SESSION_LIMIT_MS."""
+    floor_ms = bounds.floor_ms(routine, options, estimator(rate_wpm))
+    if floor_ms <= bounds.SESSION_LIMIT_MS:
+        return
+    given = [f"{what} {value:g}" for what, value in (("hold scale", options.hold_scale),
+                                                   ("breath scale", options.breath_scale)) if value != 1]
+    given += [f"speech at {rate_wpm} words a minute"] if rate_wpm else []
+    with_given = f" (with {', '.join(given)})" if given else ""
+    raise ScriptError([Problem(routine.source, routine.line,
+                               f"the session lasts at least {floor_ms / 60000:.0f} minutes{with_given}; the limit is "
+                               f"{bounds.SESSION_LIMIT_MS // 60000}: shorten holds or repetitions, or split the routine")])
+
+
+class _Expansion:
+    """One routine's sequence resolved into exercises, refused as soon as it grows past MAX_CUES;
+    each file is read once however often it is named, so no sequence can make it read a file again
+    and again."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.cues = 0
+        self.loaded: dict[tuple[str, Path | None], Script | ScriptError | None] = {}
+        self.known: dict[Path | None, set[str]] = {}
+
+    def expand(self, routine: m.RoutineScript, folder: Path | None, stack: tuple[str, ...]) -> list[m.Exercise]:
+        out: list[m.Exercise] = []
+        for entry in routine.sequence:
+            if self.cues > bounds.MAX_CUES or len(self.problems) >= MAX_PROBLEMS:
+                break
+            out.extend(self.entry(routine, entry, folder, stack))
+        return out
+
+    def entry(self, routine: m.RoutineScript, entry: m.Entry, folder: Path | None,
+              stack: tuple[str, ...]) -> list[m.Exercise]:
+        problems = self.problems
         if entry.name in stack:
             chain = " -> ".join(stack[stack.index(entry.name):] + (entry.name,))
             problems.append(Problem(routine.source, entry.line, f"circular composition: {chain}; remove '{entry.name}' from this sequence"))
-            continue
-        try:
-            script = _find(entry.name, folder)
-        except ScriptError as exc:
-            problems.extend(exc.problems)
-            continue
+            return []
+        script = self.find(entry.name, folder)
+        if isinstance(script, ScriptError):
+            problems.extend(script.problems)
+            return []
         if script is None:
-            known = set(builtin_names()) | (_local_names(folder))
+            known = self.known.setdefault(folder, set(builtin_names()) | _local_names(folder))
             problems.append(Problem(routine.source, entry.line,
                                     f"unknown exercise '{entry.name}'{did_you_mean(entry.name, known)}; 'coach list' shows the built-in names"))
-            continue
+            return []
         if isinstance(script, m.RoutineScript):
             if entry.hold_s or entry.breaths or entry.reps or entry.sets:
                 # Reported, and the routine is still expanded: its own problems must show too.
                 problems.append(Problem(routine.source, entry.line,
                                         f"'{entry.name}' is a routine; overrides (hold_s, breaths, reps, sets) apply to exercises only"))
             sub_folder = folder if _local_path(entry.name, folder) else None
-            out.extend(_expand(script, sub_folder, stack + (entry.name,), problems))
-        else:
-            problems.extend(Problem(routine.source, entry.line, why) for why in unused_overrides(script, entry))
-            out.append(apply_overrides(script, entry))
-    return out
+            return self.expand(script, sub_folder, stack + (entry.name,))
+        problems.extend(Problem(routine.source, entry.line, why) for why in unused_overrides(script, entry))
+        exercise = apply_overrides(script, entry)
+        too_big = bounds.exercise_problems(exercise) if exercise is not script else []
+        if too_big:
+            problems.append(Problem(routine.source, entry.line, f"with these overrides, '{entry.name}': {too_big[0].message}"))
+            return []
+        self.cues += bounds.exercise_size(exercise).cues + 2
+        if self.cues > bounds.MAX_CUES:
+            problems.append(Problem(routine.source, entry.line,
+                                    f"the routine expands to over {bounds.MAX_CUES} cues by here (exercises, repeats, "
+                                    f"sides and sets multiplied out); shorten it or split it into several"))
+            return []
+        return [exercise]
+
+    def find(self, name: str, folder: Path | None) -> Script | ScriptError | None:
+        key = (name, folder)
+        if key not in self.loaded:
+            try:
+                self.loaded[key] = _find(name, folder)
+            except ScriptError as exc:
+                self.loaded[key] = exc
+        return self.loaded[key]
 
 
 def unused_overrides(exercise: m.Exercise, entry: m.Entry) -> list[str]:
@@ -107,11 +166,17 @@ def _local_path(name: str, folder: Path | None) -> Path | None:
     if folder is None:
         return None
     path = folder / f"{name}.yaml"
-    return path if path.is_file() else None
+    try:
+        return path if path.is_file() else None
+    except OSError:   # a name the system cannot take as a file name is no file (script.py refuses those)
+        return None
 
 
 def _local_names(folder: Path | None) -> set[str]:
-    return {p.stem for p in folder.glob("*.yaml")} if folder is not None and folder.is_dir() else set()
+    try:
+        return {p.stem for p in folder.glob("*.yaml")} if folder is not None and folder.is_dir() else set()
+    except OSError:
+        return set()
 
 
 def _find(name: str, folder: Path | None) -> Script | None:

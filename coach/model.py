@@ -277,6 +277,7 @@ class Exercise:
     source: str = ""
     sets: int = 1               # the whole exercise this many times; announced and set up once
     set_rest_ms: int = DEFAULT_SET_REST_MS
+    line: int = 0               # where its 'steps' start, for problems with the exercise as a whole
 
 
 @dataclass(frozen=True)
@@ -315,6 +316,7 @@ class Routine:
     rest_ms: int = 0
     source: str = ""
     kind: str = "routine"   # "exercise" when this is a single exercise played on its own
+    line: int = 0           # its 'sequence' (or the exercise's 'steps'), for problems with the whole
 
     @property
     def focus(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ import yaml
 from coach import model as m
 from coach.errors import ScriptError
 from coach.fields import SLUG, Fields, Report, did_you_mean
+from coach.timeline.bounds import exercise_problems
 from coach.vocab import CONDITIONS, EQUIPMENT, FOCUS_AREAS, POSITIONS, SIDES, VERBOSITIES
 from coach.yamlsafe import compose, line_of, read_text
 
@@ -24,6 +25,8 @@ MAX_SETS = 10
 MOVE_S = (0.5, 30)     # a movement's time after its instruction
 MAX_SETTLE_S = 15
 PHASE_S = (1, 15)
+MAX_HOLD_CUES = 20
+MAX_NAME_CHARS = 64     # a name is also a file name: it must stay far below the system's 255 bytes
 BREATH_LEADS = {"in": "inhale", "out": "exhale"}
 
 EXERCISE_KEYS = ("format", "kind", "name", "title", "description", "focus", "equipment", "position",
@@ -62,8 +65,9 @@ def _read_script(root: yaml.Node, report: Report, expected_name: str) -> Script 
             report.add(top.line_for(key), f"'{key}' does not belong in a {kind}{did_you_mean(key, allowed)}")
     name = top.text("name", required=True, example=expected_name)
     if name is not None:
-        if not SLUG.match(name):
-            report.add(top.line_for("name"), f"name '{name}' must be lowercase words joined by hyphens, e.g. child-pose")
+        why = name_problem(name)
+        if why:
+            report.add(top.line_for("name"), why)
         elif name != expected_name:
             report.add(top.line_for("name"), f"name '{name}' differs from the file name; rename the file to {name}.yaml or set name: {expected_name}")
     title = top.text("title", required=True, example="Child's pose")
@@ -111,12 +115,25 @@ def _read_exercise(top: Fields, report: Report, name, title, description) -> m.E
         setup_ms = m.EQUIPMENT_SETUP_MS
     else:
         setup_ms = m.DEFAULT_SETUP_MS
-    return m.Exercise(
+    exercise = m.Exercise(
         name=name, title=title, description=description, focus=focus, equipment=equipment,
         position=position, contraindications=contraindications, safety=safety, steps=steps,
         setup=setup, setup_ms=setup_ms, source=report.path, sets=sets or 1,
         set_rest_ms=m.DEFAULT_SET_REST_MS if set_rest_s is None else set_rest_s * 1000,
+        line=top.line_for("steps"),
     )
+    too_big = exercise_problems(exercise)
+    report.problems.extend(too_big)
+    return None if too_big else exercise
+
+
+def name_problem(name: str) -> str | None:
+    """Why a name cannot name a script (it is looked up as NAME.yaml), or None."""
+    if len(name) > MAX_NAME_CHARS:
+        return f"the name '{name[:20]}...' is {len(name)} characters; a name is at most {MAX_NAME_CHARS}, shorten it"
+    if not SLUG.match(name):
+        return f"'{name}' is not a name; names are lowercase words joined by hyphens, e.g. child-pose"
+    return None
 
 
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
@@ -164,10 +181,14 @@ def _read_routine(top: Fields, report: Report, name, title, description) -> m.Ro
     node = top.raw("sequence")
     if node is None:
         report.add(top.line, "a routine needs 'sequence', e.g. sequence: [child-pose, cat-cow]")
-    elif not isinstance(node, yaml.SequenceNode) or not node.value:
+    elif not isinstance(node, yaml.SequenceNode):
         report.add(line_of(node), "'sequence' must be a list of exercise names, e.g. sequence: [child-pose, cat-cow]")
+    elif not node.value:
+        report.add(line_of(node), "'sequence' is empty; list at least one exercise, e.g. sequence: [child-pose, cat-cow]")
     else:
         for item in node.value:
+            if report.full:
+                break
             entry = _read_entry(item, report)
             if entry is not None:
                 entries.append(entry)
@@ -180,12 +201,13 @@ def _read_routine(top: Fields, report: Report, name, title, description) -> m.Ro
 def _read_entry(item: yaml.Node, report: Report) -> m.Entry | None:
     if isinstance(item, yaml.ScalarNode):
         name = item.value.strip()
-        if not SLUG.match(name):
-            report.add(line_of(item), f"'{name}' is not an exercise name; names look like child-pose")
+        if _bad_entry_name(name, line_of(item), report):
             return None
         return m.Entry(name=name, line=line_of(item))
     f = Fields(item, report, ("exercise", "hold_s", "breaths", "reps", "sets"), "a sequence entry")
     name = f.text("exercise", required=True, example="child-pose")
+    if name is not None and _bad_entry_name(name, f.line_for("exercise"), report):
+        name = None
     hold_s = f.count("hold_s", 1, MAX_HOLD_S, "seconds")
     breaths = f.count("breaths", 1, MAX_BREATHS, "breaths", example="8")
     reps = f.count("reps", 1, MAX_REPS, "repetitions", example="10")
@@ -195,12 +217,22 @@ def _read_entry(item: yaml.Node, report: Report) -> m.Entry | None:
     return m.Entry(name=name, hold_s=hold_s, breaths=breaths, reps=reps, line=line_of(item), sets=sets)
 
 
+def _bad_entry_name(name: str, line: int, report: Report) -> bool:
+    """A name that cannot be a script's file is a problem here, never a lookup."""
+    why = name_problem(name)
+    if why:
+        report.add(line, why)
+    return why is not None
+
+
 def _read_steps(node: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int, what: str) -> tuple:
     if not isinstance(node, yaml.SequenceNode):
         report.add(line_of(node), f"{what} must be a list of steps, each starting with '- '")
         return ()
     steps = []
     for item in node.value:
+        if report.full:
+            break
         step = _read_step(item, report, inhale_ms, exhale_ms)
         if step is not None:
             steps.append(step)
@@ -319,6 +351,9 @@ def _read_hold(body: yaml.Node, report: Report, inhale_ms: int, exhale_ms: int) 
     if cues_node is not None:
         if not isinstance(cues_node, yaml.SequenceNode):
             report.add(line_of(cues_node), "'cues' must be a list, e.g. cues: [{at_s: 15, say: Sink a little deeper.}]")
+        elif len(cues_node.value) > MAX_HOLD_CUES:
+            report.add(line_of(cues_node), f"{len(cues_node.value)} cues in one hold; at most {MAX_HOLD_CUES}, "
+                                           f"or split the hold into several")
         else:
             for item in cues_node.value:
                 cue = _read_hold_cue(item, report, duration_ms, breaths if hold_ms is None else None)

@@ -97,7 +97,7 @@ def tiny_timeline(name: str = "tiny") -> Timeline:
                     lengths_from="audio")
 
 
-def fallback_prepare(routine, options, choice, cache_dir=None, mode="play", progress=None, voice=None):
+def fallback_prepare(routine, options, choice, cache_dir=None, mode="play", progress=None, voice=None, notice=None):
     """Stands in for coach.session.prepare.prepare in tests: the tiny timeline, whatever the routine.
     `live` synthesises on every call (a real engine run per cue, like a live session)."""
     from coach.session.prepare import Prepared

@@ -115,3 +115,17 @@ def test_rests_between_exercises_say_what_comes_next_and_the_outro_fits_the_end(
     assert [c.text for c in lying.cues if c.kind == "outro"][0].endswith("Take a moment before you get up.")
     minimal = compile_timeline(routine, estimate_spoken_ms, CompileOptions(verbosity="minimal"))
     assert not [c for c in minimal.cues if c.kind == "rest"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_builtin_plays_within_the_bounds_at_the_slowest_settings(name):
+    """The bounds refuse runaway scripts, never a built-in: not even with every hold four times as
+    long, breathing at half the pace and speech at 80 words a minute."""
+    from coach.timeline import bounds
+
+    slowest = m.CompileOptions(hold_scale=4.0, breath_scale=2.0)
+    routine = resolve(name, slowest, rate_wpm=80)
+    assert bounds.routine_cues(routine.exercises) <= bounds.MAX_CUES // 10
+    for ex in routine.exercises:
+        size = bounds.exercise_size(ex)
+        assert size.nesting < bounds.MAX_NESTING and size.repetitions <= bounds.MAX_REPETITIONS // 10

@@ -339,7 +339,7 @@ def test_strict_makes_warnings_errors(tmp_path):
     strict = validate("--strict", str(path))
     assert strict.exit_code == 2, strict.output
     assert strict.output.splitlines()[0].startswith(f"{path}:14: warning: ")
-    assert "coach: 1 problem(s) in 1 of 1 file(s)" in strict.output
+    assert "coach: 1 problem: 1 of 1 file is not valid" in strict.output
     assert "Traceback" not in strict.output
 
 

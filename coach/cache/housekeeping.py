@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from coach.atomic import is_temp_file
+from coach.atomic import is_orphaned_temp, is_temp_file
+from coach.cache.faults import cache_write_error
 from coach.cache.keys import KEY_PATTERN, SHARD_PATTERN
 from coach.cache.usage import recorded_usage
-
-STALE_TEMP_S = 3600         # prune() removes temp files this old (a live render finishes in seconds)
 
 
 @dataclass(frozen=True)
 class CacheStats:
     clips: int
     size_bytes: int       # clips plus their index files
-    temp_files: int       # left by renders that were killed; prune() removes the old ones
+    temp_files: int       # being written, or left by renders that were killed; prune() removes those
     hits: int             # lookups that found a clip, over every run that recorded its usage
     misses: int
 
@@ -68,7 +66,7 @@ def stats(root: Path, hits: int = 0, misses: int = 0) -> CacheStats:
 
 
 def prune(root: Path, keep_keys: Iterable[str], identity: str | None = None, dry_run: bool = False) -> int:
-    """Delete every clip (and index) whose key is not in keep_keys, and temp files older than an hour.
+    """Delete every clip (and index) whose key is not in keep_keys, and the temp files of killed renders.
     With `identity`, only that voice's clips are candidates: other voices' clips stay. With `dry_run`,
     nothing is deleted: the count is of what would be.
 
@@ -78,17 +76,31 @@ def prune(root: Path, keep_keys: Iterable[str], identity: str | None = None, dry
     if identity is not None:
         keep |= {e.key for e in entries(root) if e.identity != identity}
     removed = 0
-    now = time.time()
     for path in _files(root):
-        with contextlib.suppress(FileNotFoundError):
+        try:
             if is_temp_file(path):
-                if now - path.stat().st_mtime > STALE_TEMP_S and not dry_run:
+                if is_orphaned_temp(path) and not dry_run:
                     path.unlink()
             elif KEY_PATTERN.fullmatch(path.stem) and path.suffix in (".wav", ".json") and path.stem not in keep:
                 if not dry_run:
                     path.unlink()
                 if path.suffix == ".wav":
                     removed += 1
+        except FileNotFoundError:
+            pass   # pruned meanwhile
+        except OSError as exc:
+            raise cache_write_error(exc, root, path) from exc
+    return removed
+
+
+def remove_orphaned_temps(root: Path) -> int:
+    """Remove the temp files of renders that were killed (never those of a render still running)."""
+    removed = 0
+    for path in _files(root):
+        if is_orphaned_temp(path):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
     return removed
 
 

@@ -59,9 +59,10 @@ def render(routines, render_all, verbosity, hold_scale, breath_scale, engine, vo
     names = list(routines) + (list(builtin_names()) if render_all else [])
     if not names:
         raise click.UsageError("name at least one routine, or pass --all")
-    resolved = [resolve(name) for name in names]
+    options = compile_options(verbosity, hold_scale, breath_scale)
+    resolved = [resolve(name, options, rate) for name in names]
     with Stages() as stages:
-        summary = render_routines(resolved, compile_options(verbosity, hold_scale, breath_scale),
+        summary = render_routines(resolved, options,
                                   voice_choice(engine, voice, rate), cache_dir, jobs, stages.stage("Rendering"))
     click.echo(f"Rendered {summary.routines} routine(s) with {summary.engine}: "
                f"{summary.clips} clips, {summary.size_bytes / 1e6:.1f} MB in {summary.cache_root}")
@@ -88,9 +89,11 @@ def export(routine, output, fmt, force, verbosity, hold_scale, breath_scale, eng
     from coach.library import resolve
     from coach.session.export import export_routine
 
+    options = compile_options(verbosity, hold_scale, breath_scale, cleared)
+    resolved = resolve(routine, options, rate)
     with Stages() as stages:
         result, exported = export_routine(
-            resolve(routine), output, options=compile_options(verbosity, hold_scale, breath_scale, cleared),
+            resolved, output, options=options,
             voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, fmt=fmt, force=force,
             config_path=config_path, assume_none=yes, ask=screening_asker(),
             render_progress=stages.stage("Rendering"), export_progress=stages.stage("Exporting"),
@@ -135,7 +138,11 @@ def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, 
     """
     from coach.library import builtin_names, resolve
     from coach.session.prepare import prune_unused
+    from coach.session.voice import open_cache
 
+    # `coach cache prune --cache-dir B` prunes B; without it, the group's folder (its option or the env).
+    if click.get_current_context().get_parameter_source("cache_dir") == click.core.ParameterSource.COMMANDLINE:
+        clip_cache = open_cache(cache_dir)
     before = clip_cache.stats().clips
     removed = prune_unused([resolve(name) for name in builtin_names()], compile_options(verbosity, hold_scale, breath_scale),
                            voice_choice(engine, voice, rate), clip_cache, dry_run=dry_run)

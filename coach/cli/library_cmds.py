@@ -11,8 +11,6 @@ from coach.cli.ui import echo_rows
 from coach.cli.options import compile_options, routine_argument, timing_options, voice_choice, voice_options
 from coach.vocab import EQUIPMENT, FOCUS_AREAS
 
-SESSION_LIMIT_MS = 2 * 60 * 60 * 1000
-
 
 @click.command("list")
 @click.option("--focus", type=click.Choice(FOCUS_AREAS), help="Only routines that work this area.")
@@ -63,8 +61,8 @@ def show(routine: str, verbosity: str, hold_scale: float, breath_scale: float, e
     from coach.render_text import format_timeline
     from coach.session.prepare import preview_timeline
 
-    timeline = preview_timeline(resolve(routine), compile_options(verbosity, hold_scale, breath_scale),
-                                voice_choice(engine, voice, rate), cache_dir)
+    options = compile_options(verbosity, hold_scale, breath_scale)
+    timeline = preview_timeline(resolve(routine, options, rate), options, voice_choice(engine, voice, rate), cache_dir)
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2))
     else:
@@ -87,13 +85,11 @@ def validate(files: tuple[Path, ...], strict: bool) -> None:
     """
     from coach.validate import validate_files
 
-    result = validate_files(files, session_limit_ms=SESSION_LIMIT_MS)
+    result = validate_files(files)
     for problem in result.problems:
         click.echo(str(problem))
-    failures = result.failures(strict)
-    if failures:
-        bad = len({p.path for p in failures})
-        raise click.exceptions.Exit(_fail(f"{len(failures)} problem(s) in {bad} of {len(files)} file(s)"))
+    if result.failures(strict):
+        raise click.exceptions.Exit(_fail(result.failure(strict)))
     warned = len(result.warnings)
     click.echo(result.summary() + (f"; {warned} warning{'s' if warned != 1 else ''}" if warned else ""))
 

@@ -56,9 +56,10 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
         from coach.library import resolve
         from coach.session.run import SessionHooks, SessionRequest, run_session
 
-        resolved = resolve(routine)
+        options = compile_options(verbosity, hold_scale, breath_scale, cleared)
+        resolved = resolve(routine, options, rate)   # refused before any device, question or render
         request = SessionRequest(
-            routine=resolved, mode=mode, options=compile_options(verbosity, hold_scale, breath_scale, cleared),
+            routine=resolved, mode=mode, options=options,
             voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, volume=volume, timing_log=timing_log,
             history_db=history_db, config_path=config_path, assume_none=yes, listen=listen, wake_word=wake_word,
             background=background, background_level_db=background_level,

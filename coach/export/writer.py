@@ -2,20 +2,28 @@
 
 Both files are written to temp files in the target folder and replaced onto their names only when
 everything succeeded, the transcript first and the audio last: a failure, a full disk or Ctrl-C leaves
-the old files (if any) as they were and no partial file behind.
+the old files (if any) as they were and no partial file behind. An export killed outright (SIGKILL)
+leaves its temp files; the next export into that folder removes them (coach.atomic: only those whose
+process is gone, so two exports into one folder never touch each other's).
+
+Only regular files are ever written or replaced, with --force or without: a device (/dev/null), a
+fifo, a folder or a symbolic link, even one to a regular file, is refused (exit 2) with the path to
+use instead. Replacing a link would break it, and writing through it would put the audio beside the
+link's target and the transcript beside the link; naming the real file says which one is meant.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from coach.atomic import atomic_files
+from coach.atomic import atomic_files, remove_orphaned_temps
 from coach.background.bed import Background
 from coach.audio_format import SAMPLE_RATE, ms_to_samples, samples_to_ms
 from coach.errors import OutputFileError, UsageError
@@ -67,23 +75,13 @@ def export_timeline(
     or the disk fills up; UsageError for an unknown format or an impossible bitrate.
     """
     out_path = Path(out_path)
-    fmt = _format_for(out_path, fmt)
+    fmt = check_output(out_path, fmt, force, bitrate_kbps)
     vtt_path = out_path.with_suffix(".vtt")
-    if vtt_path == out_path:
-        raise UsageError(
-            f"{out_path}: the transcript is written to FILE.vtt; give the audio file another suffix"
-        )
-    if fmt == "mp3" and bitrate_kbps not in SUPPORTED_BITRATES_KBPS:
-        choices = ", ".join(str(b) for b in SUPPORTED_BITRATES_KBPS)
-        raise UsageError(
-            f"MP3 bitrate {bitrate_kbps} kbps is not possible at {SAMPLE_RATE} Hz: use one of {choices}"
-        )
     tags = dict(tags or {})
     unknown = set(tags) - {"title", "artist", "album"}
     if unknown:
         raise ValueError(f"unknown tags: {', '.join(sorted(unknown))}")
-    _check_folder(out_path)
-    _check_targets((out_path, vtt_path), force)
+    remove_orphaned_temps(out_path.parent, legacy_suffixes=(".mp3", ".wav", ".vtt"))
 
     total_samples = ms_to_samples(timeline.duration_ms)
     chunks = _reporting(iter_pcm_chunks(timeline, clip_for, background=background), progress, total_samples,
@@ -115,6 +113,28 @@ def export_timeline(
         duration_ms=timeline.duration_ms,
         size_bytes=out_path.stat().st_size,
     )
+
+
+def check_output(out_path: Path, fmt: str | None = None, force: bool = False,
+                 bitrate_kbps: int = DEFAULT_BITRATE_KBPS) -> str:
+    """Everything about the output that can be refused before any work: the format (returned), the
+    bitrate, the folder, and the audio and transcript paths (regular files only; existing ones only
+    with `force`). Raises UsageError (exit 2) or OutputFileError."""
+    out_path = Path(out_path)
+    fmt = _format_for(out_path, fmt)
+    vtt_path = out_path.with_suffix(".vtt")
+    if vtt_path == out_path:
+        raise UsageError(
+            f"{out_path}: the transcript is written to FILE.vtt; give the audio file another suffix"
+        )
+    if fmt == "mp3" and bitrate_kbps not in SUPPORTED_BITRATES_KBPS:
+        choices = ", ".join(str(b) for b in SUPPORTED_BITRATES_KBPS)
+        raise UsageError(
+            f"MP3 bitrate {bitrate_kbps} kbps is not possible at {SAMPLE_RATE} Hz: use one of {choices}"
+        )
+    _check_folder(out_path)
+    _check_targets((out_path, vtt_path), force)
+    return fmt
 
 
 def _format_for(out_path: Path, fmt: str | None) -> str:
@@ -150,10 +170,29 @@ def _check_folder(out_path: Path) -> None:
 
 def _check_targets(paths: Iterable[Path], force: bool) -> None:
     for path in paths:
-        if path.is_dir():
-            raise OutputFileError(f"{path} is a folder; choose another output file name")
-        if not force and (path.exists() or path.is_symlink()):
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise _output_error(exc, path) from exc
+        if not stat.S_ISREG(mode):
+            raise UsageError(_not_regular(path, mode))
+        if not force:
             raise OutputFileError(f"{path} exists; pass --force to overwrite")
+
+
+def _not_regular(path: Path, mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        target = Path(os.readlink(path))
+        real = path.parent / target if not target.is_absolute() else target
+        if real.is_file():
+            return (f"{path} is a symbolic link to {target}; coach writes only regular files, never through a"
+                    f" link: give the file itself (-o {real.resolve()}) or another name")
+        return f"{path} is a symbolic link to {target}, not a regular file; choose a file name such as routine.mp3"
+    what = ("a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a fifo" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"{path} is {what}; coach writes only regular files: choose a file name such as routine.mp3"
 
 
 def _output_error(exc: OSError, out_path: Path) -> OutputFileError:

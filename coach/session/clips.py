@@ -7,6 +7,9 @@ sentence, then what a safety stop says, then the rest), and writes each clip int
 so the next run is fully warm. `live` reads and writes no cache and synthesizes each clip only when
 the player asks for it, a few seconds ahead. A clip that comes out longer than its slot is played
 faster (coach.session.live), never cut; the cache keeps the natural one.
+
+A cache that cannot be written (a file in the way, read-only, a full disk) never stops a session: the
+clip is played all the same, nothing more is written, and `on_cache_error` hears of it once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from coach.errors import CacheWriteError
 from coach.session.live import fit_to_slot, live_slot_ms
 
 if TYPE_CHECKING:
@@ -27,7 +31,8 @@ if TYPE_CHECKING:
 
 
 class SessionClips:
-    def __init__(self, voice: Voice, cache: ClipCache | None, ahead: bool):
+    def __init__(self, voice: Voice, cache: ClipCache | None, ahead: bool,
+                 on_cache_error: Callable[[CacheWriteError], None] | None = None):
         self.voice = voice
         self._cache = cache
         self._ahead = ahead and cache is not None
@@ -41,6 +46,8 @@ class SessionClips:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._then: Callable[[], None] | None = None
+        self._on_cache_error = on_cache_error
+        self.cache_error: CacheWriteError | None = None   # the first failed cache write: no more are tried
         self.rendered = 0                       # clips synthesized in this session
         self.ready_at: dict[str, float] = {}    # text -> time.monotonic() when its clip was ready
 
@@ -112,7 +119,10 @@ class SessionClips:
                     then, self._then = self._then, None
                     self._cond.release()
                     try:
-                        then()
+                        if self.cache_error is None:
+                            then()
+                    except CacheWriteError as exc:
+                        self.cache_failed(exc)
                     except Exception:  # noqa: BLE001 - a cache left incomplete only costs the next run a render
                         pass
                     finally:
@@ -136,16 +146,37 @@ class SessionClips:
                     self._errors[text] = error
                 self._cond.notify_all()
 
+    def cache_failed(self, error: CacheWriteError) -> None:
+        """Stop writing the cache for the rest of the session; tell `on_cache_error` the first time."""
+        with self._cond:
+            first = self.cache_error is None
+            if first:
+                self.cache_error = error
+        if first and self._on_cache_error is not None:
+            self._on_cache_error(error)
+
     def _make(self, text: str) -> np.ndarray:
-        cache = self._cache
-        if cache is not None and text not in self._slotted:
-            return cache.get_or_render(self.voice, text)
-        if cache is not None:
-            natural = cache.get_or_render(self.voice, text)   # written into the cache as it goes
-        else:
-            natural = self.voice.render(text)
+        natural = self._natural(text)
+        if self._cache is not None and text not in self._slotted:
+            return natural
         self.rendered += 1
         return fit_to_slot(self.voice, text, natural, self._planned.get(text) or self._slot_ms(text))
+
+    def _natural(self, text: str) -> np.ndarray:
+        """The cached clip if it verifies, else a fresh render, written into the cache as it goes."""
+        cache = self._cache
+        if cache is None:
+            return self.voice.render(text)
+        clip = cache.get(self.voice, text)
+        if clip is not None:
+            return clip
+        clip = self.voice.render(text)
+        if self.cache_error is None:
+            try:
+                cache.store(self.voice, text, clip)
+            except CacheWriteError as exc:
+                self.cache_failed(exc)
+        return clip
 
 
 def synthesis_order(cues: Iterable[Cue], exit_texts: Iterable[str]) -> list[str]:

@@ -26,9 +26,12 @@ def export_routine(routine: m.Routine, out_path: Path, *, options: m.CompileOpti
     timeline gives the chapters)."""
     from coach.background.bed import background_for
     from coach.export import export_timeline
+    from coach.export.writer import check_output
     from coach.screening import Answers, default_config_path, screen
 
-    # A bad background is found before screening questions or minutes of rendering.
+    # A bad output path or background is found before screening questions or minutes of rendering
+    # (the writer checks the output again when it writes: it may have changed meanwhile).
+    check_output(out_path, fmt, force)
     bed = background_for(background, background_level_db)
     screen(routine, Answers(config_path or default_config_path()), options.cleared, assume_none, ask)
     prepared = preparing.prepare(routine, options, voice, cache_dir, "export", render_progress)

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from coach import model as m
+from coach.errors import CacheWriteError
 from coach.progress import ProgressFn
 from coach.safety import exit_texts, spoken_exit
 from coach.session.voice import VoiceChoice, open_cache
 from coach.timeline.compiler import compile_sentences, compile_timeline
-from coach.timeline.estimate import estimate_spoken_ms
+from coach.timeline.estimate import estimate_spoken_ms, estimator
 from coach.timeline.model import Timeline
 
 if TYPE_CHECKING:
@@ -54,9 +55,10 @@ class Prepared:
             self.cache.record_usage()
 
 
-def estimated_timeline(routine: m.Routine, options: m.CompileOptions) -> Timeline:
-    """The timeline with lengths estimated from the text: no audio, no engine."""
-    return compile_timeline(routine, estimate_spoken_ms, options, lengths_from="estimate")
+def estimated_timeline(routine: m.Routine, options: m.CompileOptions, rate_wpm: int | None = None,
+                       engine: str | None = None) -> Timeline:
+    """The timeline with lengths estimated from the text (at this rate): no audio, no engine."""
+    return compile_timeline(routine, estimator(rate_wpm, engine), options, lengths_from="estimate")
 
 
 def preview_timeline(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice,
@@ -68,7 +70,7 @@ def preview_timeline(routine: m.Routine, options: m.CompileOptions, choice: Voic
     try:
         voice = choice.get("render")
     except EngineError:
-        return estimated_timeline(routine, options)
+        return estimated_timeline(routine, options, choice.rate, choice.engine)
     return cached_lengths_timeline(routine, options, voice, open_cache(cache_dir))
 
 
@@ -110,7 +112,9 @@ def measured_timeline(routine: m.Routine, options: m.CompileOptions, voice: Voic
 
 def _cached_or_estimated(cache: ClipCache, voice: Voice) -> SpokenMs:
     def spoken_ms(text: str) -> int:
-        return cache.clip_ms(voice, text) if cache.has(voice, text) else estimate_spoken_ms(text)
+        return cache.clip_ms(voice, text) if cache.has(voice, text) else estimate(text)
+
+    estimate = estimator(voice.spec.rate, voice.spec.engine)
 
     return spoken_ms
 
@@ -122,7 +126,7 @@ def cached_lengths_timeline(routine: m.Routine, options: m.CompileOptions, voice
     timeline = compile_timeline(routine, _cached_or_estimated(cache, voice), options, lengths_from="audio")
     if all(cache.has(voice, cue.text) for cue in timeline.speech):
         return timeline
-    return estimated_timeline(routine, options)
+    return estimated_timeline(routine, options, voice.spec.rate, voice.spec.engine)
 
 
 def prerender_exit(cache: ClipCache, voice: Voice, routines: Iterable[m.Routine], jobs: int = 2) -> None:
@@ -137,26 +141,44 @@ def stop_positions(routines: Iterable[m.Routine]) -> list[str | None]:
 
 
 def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, cache_dir: Path | None,
-            mode: Mode = "play", progress: ProgressFn | None = None, voice: Voice | None = None) -> Prepared:
+            mode: Mode = "play", progress: ProgressFn | None = None, voice: Voice | None = None,
+            notice: Callable[[str], None] | None = None) -> Prepared:
     """What a session plays. "export" renders every clip into the cache first (progress reports it)
-    and plans on measured lengths. "play" plans on what is cached, starts at once and synthesizes
-    the rest ahead into the cache; "live" uses no cache and synthesizes each clip when the player
-    asks for it. `voice`: one already built (and warming up), else built from `choice`."""
+    and plans on measured lengths (a cache that cannot be written raises CacheWriteError). "play"
+    plans on what is cached, starts at once and synthesizes the rest ahead into the cache; if the
+    cache cannot be written it plays on without it and says so once through `notice`. "live" uses no
+    cache and synthesizes each clip when the player asks for it. `voice`: one already built (and
+    warming up), else built from `choice`."""
     if mode == "export":
         return _prepare_export(routine, options, voice or choice.get("render"), open_cache(cache_dir), progress)
     from coach.session.clips import SessionClips, synthesis_order
 
     voice = voice or choice.get(voice_purpose(mode))
     cache = open_cache(cache_dir) if mode == "play" else None
-    clips = SessionClips(voice, cache, ahead=mode == "play")
+    clips = SessionClips(voice, cache, ahead=mode == "play",
+                         on_cache_error=lambda exc: (notice or _quiet)(cache_unwritable_note(exc)))
     timeline = compile_timeline(routine, clips.planned_ms, options,
                                 lengths_from="estimate" if clips.planned_any_slot() else "audio")
     stop_texts = exit_texts(_positions_by_time(timeline))
     for text in stop_texts:
         clips.planned_ms(text)   # planned now, so a stop speaks them in the slots they were given
+    if cache is not None and clips.planned_any_slot():
+        try:
+            cache.check_writable()   # said before the session starts, not in the middle of it
+        except CacheWriteError as exc:
+            clips.cache_failed(exc)
     then = (lambda: complete_cache(routine, options, voice, cache)) if cache is not None else None
     clips.start(synthesis_order(timeline.cues, stop_texts), then)
     return Prepared(routine, timeline, clips.clip_for, clips.planned_ms, cache, clips)
+
+
+def cache_unwritable_note(exc: CacheWriteError) -> str:
+    """The one line a session says when its clips cannot be cached: what, where, the fix, and that it goes on."""
+    return f"{exc}. The session goes on without caching: cues not cached yet are timed from estimates."
+
+
+def _quiet(_text: str) -> None:
+    pass
 
 
 def complete_cache(routine: m.Routine, options: m.CompileOptions, voice: Voice, cache: ClipCache) -> None:

@@ -131,7 +131,8 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
         warning = too_often_note(done_today)
         hooks.notice(warning)
         options = dataclasses.replace(options, notes=options.notes + (warning,))
-    prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice)
+    prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice,
+                                 notice=hooks.notice)
     ended = "interrupted"
     with _timing_log(request.timing_log) as log:
         session_id = history.start(prepared.routine.name, request.mode)

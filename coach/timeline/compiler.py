@@ -343,10 +343,10 @@ class _Builder:
         return [Candidate(at_ms, text.forms(self.options.verbosity), kind)]
 
     def pace(self, phase_ms: int) -> int:
-        return max(500, round(phase_ms * self.options.breath_scale / 100) * 100)
+        return paced_ms(phase_ms, self.options)
 
     def scaled_hold(self, hold_ms: int) -> int:
-        return max(1000, round(hold_ms * self.options.hold_scale / 1000) * 1000) if self.options.hold_scale != 1 else hold_ms
+        return scaled_hold_ms(hold_ms, self.options)
 
     def say(self, kind: str, text: m.Text | None, safety: bool = False) -> None:
         if text is None or not (safety or self.spoken(text)):
@@ -409,6 +409,16 @@ _STEP_HANDLERS: dict[type, Callable[[_Builder, Any, str, bool], None]] = {
     m.Sides: _Builder.sides,
     m.Rest: _Builder.rest,
 }
+
+
+def paced_ms(phase_ms: int, options: m.CompileOptions) -> int:
+    """A breath phase at the session's pace, in whole tenths of a second."""
+    return max(500, round(phase_ms * options.breath_scale / 100) * 100)
+
+
+def scaled_hold_ms(hold_ms: int, options: m.CompileOptions) -> int:
+    """A timed hold at the session's hold scale, in whole seconds."""
+    return max(1000, round(hold_ms * options.hold_scale / 1000) * 1000) if options.hold_scale != 1 else hold_ms
 
 
 def _sided(steps: tuple[m.Step, ...], side: str, other: str) -> tuple[m.Step, ...]:
