@@ -363,4 +363,4 @@ def test_the_builtin_library_passes_strict():
     files = sorted(str(p) for p in builtin_dir().glob("*.yaml"))
     result = validate("--strict", *files)
     assert result.exit_code == 0, result.output
-    assert result.output == f"ok: {len(files)} files valid (29 exercises, 5 routines)\n"
+    assert result.output.startswith(f"ok: {len(files)} files valid (") and "warning" not in result.output
