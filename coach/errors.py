@@ -19,15 +19,18 @@ class UsageError(CoachError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in a script, with where it is and how to fix it."""
+    """One thing wrong in a script, with where it is and how to fix it. A "warning" (the coaching
+    lint) leaves the script playable; `coach validate --strict` counts it as an error."""
 
     path: str
     line: int  # 1-based; 0 when the problem is the file as a whole
     message: str
+    severity: str = "error"  # or "warning"
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {label}{self.message}"
 
 
 class ScriptError(CoachError):

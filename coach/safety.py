@@ -40,7 +40,8 @@ EXIT_BY_POSITION: dict[str, tuple[str, ...]] = {
                      "Stay seated and breathe easily until you feel ready to stand."),
     "seated-floor": ("Unwind slowly and put your hands on the floor beside you.",
                      "If you like, lie down on your side with your knees bent, and breathe easily."),
-    "kneeling": ("Bring your hands forward onto the floor and lower yourself onto your side.",
+    # Said in child's pose too, where the hands are already down: "with", not "bring them".
+    "kneeling": ("With your hands on the floor for support, lower yourself gently onto your side.",
                  "Rest there with your knees bent, and breathe easily for a few breaths."),
     "all-fours": ("Lower your hips and knees gently and lie down on your side.",
                   "Rest there with your knees bent, and breathe easily for a few breaths."),

@@ -258,7 +258,7 @@ def test_a_stopped_live_session_silences_the_bed_at_once_and_guides_out_with_the
         proc.send_signal(signal.SIGTERM)
         for line in proc.stdout:
             shown.append(line)
-            if "Bring your hands forward" in line:    # two sentences into the guided exit: enough heard
+            if "With your hands on the floor" in line:    # two sentences into the guided exit: enough heard
                 break
         proc.send_signal(signal.SIGTERM)                  # a second one skips the rest, as a second Ctrl-C does
         rest, _ = proc.communicate(timeout=60)

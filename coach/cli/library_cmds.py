@@ -71,21 +71,27 @@ def show(routine: str, verbosity: str, hold_scale: float, breath_scale: float, e
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
+@click.option("--strict", is_flag=True, help="Fail on the coaching lint's warnings too (exit 2).")
+def validate(files: tuple[Path, ...], strict: bool) -> None:
     """Check scripts and report every problem as FILE:LINE: what is wrong; how to fix it.
+
+    The coaching lint adds warnings (FILE:LINE: warning: ...): held breaths, movements with no time,
+    breath cues too short for a breath, the movement before the starting position, directions that
+    depend on the position, cues dropped for lack of room. They exit 0 unless --strict.
 
     \b
     Example:
-      coach validate my-routines/*.yaml
+      coach validate --strict my-routines/*.yaml
     """
     from coach.validate import validate_files
 
     result = validate_files(files)
     for problem in result.problems:
         click.echo(str(problem))
-    if result.problems:
-        raise click.exceptions.Exit(_fail(result.failure()))
-    click.echo(result.summary())
+    if result.failures(strict):
+        raise click.exceptions.Exit(_fail(result.failure(strict)))
+    warned = len(result.warnings)
+    click.echo(result.summary() + (f"; {warned} warning{'s' if warned != 1 else ''}" if warned else ""))
 
 
 def _fit(words: tuple[str, ...], width: int) -> str:
