@@ -3,8 +3,11 @@
 Order matters to the person on the floor: the audio device is checked first (no questions for a
 machine that cannot play), then the screening, then the daily-limit note, then rendering, then the
 session itself; after a safety stop (s) or Ctrl-C the sound stops at once and the guided exit is
-spoken. History records how it ended. The library never prints: what the person sees goes through
-SessionHooks, which the CLI fills in.
+spoken. A SIGTERM (a service manager, `timeout`) is nobody on the mat asking to stop: the sound
+stops, the history row is finished as "terminated" and the session ends within a second, without
+the guided exit (SessionTerminated: exit code 143). History records how it ended; a history that
+cannot be used never stops a session (the person is told once that it is not recorded). The library
+never prints: what the person sees goes through SessionHooks, which the CLI fills in.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from coach import model as m
-from coach.errors import OutputFileError
+from coach.errors import CoachError, OutputFileError
 from coach.progress import ProgressFn
 from coach.screening import AskFn
 from coach.session import prepare as preparing
@@ -29,6 +32,7 @@ from coach.session.voice import VoiceChoice
 
 if TYPE_CHECKING:
     from coach.background import Background
+    from coach.history import History
     from coach.player import Event, Output, Player
     from coach.speech import Voice
 
@@ -70,10 +74,20 @@ class SessionHooks:
     keys: TextIO | None = field(default=None)   # where keys are read (None: standard input)
 
 
+class SessionTerminated(CoachError):
+    """The session was ended by SIGTERM: recorded as "terminated"; 128 + 15 by the shells' convention."""
+
+    exit_code = 143
+
+    def __init__(self) -> None:
+        super().__init__("terminated (SIGTERM); the session is recorded as terminated")
+
+
 def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
                 output: Output | None = None) -> str:
-    """Run the session; returns how it ended (coach.vocab.ENDINGS). Ctrl-C (or SIGTERM) ends it as
-    "interrupted", and then KeyboardInterrupt is raised once the history is written.
+    """Run the session; returns how it ended (coach.vocab.ENDINGS). Ctrl-C ends it as "interrupted",
+    and then KeyboardInterrupt is raised once the history is written; SIGTERM ends it as "terminated",
+    and then SessionTerminated is raised.
 
     With a background, the sound goes through one continuous stream (coach.player.stream) that the
     bed plays on; without, each sound opens the device (simpleaudio)."""
@@ -125,23 +139,69 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     routine, options = request.routine, request.options
     answers = screen(routine, Answers(request.config_path or default_config_path()), options.cleared,
                      request.assume_none, hooks.ask)
-    history = History(request.history_db or default_history_path())
-    done_today = history.starts_today(routine.name)
+    record = _Record(History(request.history_db or default_history_path()), hooks.notice)
+    done_today = record.starts_today(routine.name)
     if done_today >= answers.daily_limit:
         warning = too_often_note(done_today)
         hooks.notice(warning)
         options = dataclasses.replace(options, notes=options.notes + (warning,))
     prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice)
     ended = "interrupted"
+    sigterm = _SigTerm()
     with _timing_log(request.timing_log) as log:
-        session_id = history.start(prepared.routine.name, request.mode)
-        try:
-            with _sigterm_as_interrupt():
-                ended = _play(prepared, output, log, hooks, _listening(request), voice, bed)
-        finally:
-            history.end(session_id, ended)
-            prepared.finish()
+        session_id = record.start(prepared.routine.name, request.mode)
+        with sigterm.handled():
+            try:
+                ended = _play(prepared, output, log, hooks, _listening(request), voice, bed, sigterm.received)
+            except KeyboardInterrupt:
+                if not sigterm.received():
+                    raise
+            finally:
+                sigterm.disarm()   # from here a SIGTERM is only noted: the row must be finished
+                if sigterm.received() and ended == "interrupted":
+                    ended = "terminated"   # a stop the person asked for before the signal keeps its name
+                record.end(session_id, ended)
+                prepared.finish()
+    if sigterm.received():
+        raise SessionTerminated
     return ended
+
+
+class _Record:
+    """The history as a session uses it: one that cannot be used (a newer coach's file, a folder that
+    cannot be written) never stops the session; the person is told once that it is not recorded."""
+
+    def __init__(self, history: History, notice: Callable[[str], None]):
+        self._history = history
+        self._notice = notice
+        self._off = False
+        self._told = 0   # how many of history.notes were shown
+
+    def starts_today(self, routine: str) -> int:
+        return self._try(lambda: self._history.starts_today(routine), 0)
+
+    def start(self, routine: str, mode: str) -> int | None:
+        return self._try(lambda: self._history.start(routine, mode), None)
+
+    def end(self, session_id: int | None, ended: str) -> None:
+        if session_id is not None:
+            self._try(lambda: self._history.end(session_id, ended), None)
+
+    def _try(self, work: Callable[[], Any], default: Any) -> Any:
+        from coach.history import HistoryError
+
+        if self._off:
+            return default
+        try:
+            return work()
+        except HistoryError as exc:
+            self._off = True
+            self._notice(f"this session is not recorded: {exc}")
+            return default
+        finally:
+            for note in self._history.notes[self._told:]:
+                self._notice(note)
+            self._told = len(self._history.notes)
 
 
 def _listening(request: SessionRequest) -> tuple[bool, bool]:
@@ -159,11 +219,12 @@ def _listening(request: SessionRequest) -> tuple[bool, bool]:
 
 def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks,
           listening: tuple[bool, bool] = (False, False), voice: Voice | None = None,
-          bed: Background | None = None) -> str:
+          bed: Background | None = None, terminated: Callable[[], bool] = lambda: False) -> str:
     """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
     coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit. Keys on
     the terminal, media keys / headset buttons (MPRIS) and voice commands all control it. The
-    background plays under the routine only: the guided exit is the voice alone."""
+    background plays under the routine only: the guided exit is the voice alone. terminated(): the
+    stop came from SIGTERM, not from a person: no guided exit."""
     from coach.player import KeyReader, Player, make_view
     from coach.player.mpris import MediaKeys
     from coach.session.listening import voice_control
@@ -194,7 +255,7 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
             view.close()
             if set_bed is not None:
                 set_bed(None)
-        if result.ended in ("safety-stop", "interrupted"):
+        if result.ended in ("safety-stop", "interrupted") and not terminated():
             voice_commands.exiting = True
             _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, result.position_ms, current,
                          _all(media_keys.on_event, voice_commands.on_event))
@@ -267,15 +328,38 @@ def _timing_log(path: Path | None) -> Iterator[TextIO | None]:
         yield log
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A polite kill (SIGTERM) ends the session like Ctrl-C: sound stopped, terminal restored, history updated."""
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+class _Terminate(KeyboardInterrupt):
+    """Raised by the SIGTERM handler: the player stops the sound first, as for Ctrl-C."""
 
-    old = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
+
+class _SigTerm:
+    """SIGTERM during the session: the sound stopped, the terminal restored, the history row finished,
+    no guided exit. Only the first signal raises, and only while armed: a later one must not cut the
+    history's last write."""
+
+    def __init__(self) -> None:
+        self._received = False
+        self._armed = False
+
+    def received(self) -> bool:
+        return self._received
+
+    def disarm(self) -> None:
+        self._armed = False
+
+    def _handle(self, signum: int, frame: object) -> None:
+        first = not self._received
+        self._received = True
+        if first and self._armed:
+            raise _Terminate
+
+    @contextmanager
+    def handled(self) -> Iterator[None]:
+        old = signal.signal(signal.SIGTERM, self._handle)
+        self._armed = True
+        try:
+            yield
+        finally:
+            self._armed = False
+            signal.signal(signal.SIGTERM, old)
 
