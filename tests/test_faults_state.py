@@ -6,9 +6,11 @@ or replaced by random bytes, or stamped with a newer PRAGMA user_version.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -191,3 +193,74 @@ def test_play_with_a_history_that_cannot_be_created_plays_and_says_once(tmp_path
     assert result.captured > 0
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"coach: this session is not recorded: cannot open the session history at {db} (")
+
+
+# -- the config file is never rewritten with anything lost --------------------------------------------
+
+BAD_CONFIGS = {
+    "a list": ('["pregnancy"]\n', '{p}: the config file must be one JSON object ({{"daily_limit": 3, ...}}), not a list; '
+                                  'fix it, or delete the file to start again'),
+    "a string": ('"no conditions"\n', '{p}: the config file must be one JSON object ({{"daily_limit": 3, ...}}), not a '
+                                      'string; fix it, or delete the file to start again'),
+    "daily_limit lots": ('{\n  "conditions": {},\n  "daily_limit": "lots",\n  "mine": 1\n}\n',
+                         '{p}:3: "daily_limit" must be a whole number of starts of one routine a day, such as 3, '
+                         'not "lots"; fix it in the file, or delete the line'),
+    "maybe": ('{\n  "conditions": {\n    "recent-surgery": "maybe"\n  }\n}\n',
+              '{p}:3: "conditions.recent-surgery" must be yes or no (true or false), not "maybe"; '
+              'fix it in the file, or delete the line'),
+    "not JSON": ('{"conditions": {"pregnancy": no}}\n',
+                 '{p}:1: not valid JSON (Expecting value); fix it, or delete the file to start again '
+                 '(your screening answers are then asked again)'),
+}
+
+
+def capture_env(tmp_path: Path, cfg: Path) -> dict[str, str]:
+    from alsa_capture import write_capture_config
+
+    config, _ = write_capture_config(tmp_path)
+    return {"ALSA_CONFIG_PATH": str(config), "COACH_CONFIG": str(cfg), "COACH_HISTORY_DB": str(tmp_path / "h.sqlite"),
+            "COACH_CACHE_DIR": str(tmp_path / "cache"),
+            "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIGS))
+@pytest.mark.parametrize("command", [("screening",), ("screening", "--reset"), ("play", "--yes")])
+def test_a_config_coach_cannot_use_is_one_line_exit_2_and_never_rewritten(tmp_path, monkeypatch, case, command):
+    from support import tiny_script
+
+    run_cli_coach(monkeypatch)
+    cfg = tmp_path / "config.json"
+    text, message = BAD_CONFIGS[case]
+    cfg.write_text(text)
+    args = [command[0], str(tiny_script(tmp_path, "recent-surgery")), *command[1:]] if command[0] == "play" else command
+    result = run_coach(*args, env=capture_env(tmp_path, cfg), timeout=120)
+    assert (result.returncode, result.stderr) == (2, "coach: " + message.format(p=cfg) + "\n")
+    assert cfg.read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("config", ".config"))) == ["config.json"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answer, code", [("no", 0), ("No", 0), ("false", 0), ("yes", 2), ("TRUE", 2)])
+def test_a_no_in_the_config_file_means_no(tmp_path, monkeypatch, answer, code):
+    from support import tiny_script
+
+    run_cli_coach(monkeypatch)
+    cfg = tmp_path / "config.json"
+    text = json.dumps({"conditions": {"recent-surgery": answer}, "daily_limit": 3, "mine": [1, 2]})
+    cfg.write_text(text)
+    result = run_coach("play", str(tiny_script(tmp_path, "recent-surgery")), env=capture_env(tmp_path, cfg),
+                       stdin=subprocess.DEVNULL, timeout=120)
+    assert result.returncode == code, result.stderr
+    if code:
+        assert result.stderr.startswith("coach: 'tiny-stretch' is not advised with back, neck or hip surgery")
+    assert cfg.read_text() == text    # nothing asked, nothing to save
+
+
+def test_unknown_keys_survive_a_reset_through_the_cli(tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"conditions": {"pregnancy": "yes"}, "daily_limit": 4, "listen": True,
+                               "theme": "dark", "routines_folder": "~/stretches"}))
+    result = run_coach("screening", "--reset", env={"COACH_CONFIG": str(cfg)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(cfg.read_text()) == {"conditions": {}, "daily_limit": 4, "listen": True, "theme": "dark",
+                                           "routines_folder": "~/stretches"}
