@@ -40,8 +40,18 @@ LIVE_HELP = """Speak a routine live: each cue is synthesised a few seconds befor
     """
 
 
+# Shells and service managers read these; SIGTERM is nobody on the mat asking to stop, so it gets no
+# guided exit and ends within a second (the history row finished as "terminated").
+EXIT_STATUS = """
+    \b
+    Exit status: 0 the session ran (completed, quit or safety stop);
+    130 Ctrl-C (after its guided exit); 143 SIGTERM (ended at once, no
+    guided exit); 2 bad input; 1 any other failure.
+    """
+
+
 def _session_command(mode: SessionMode, help_text: str) -> click.Command:
-    @click.command(mode, help=help_text)
+    @click.command(mode, help=help_text + EXIT_STATUS)
     @routine_argument()
     @timing_options
     @voice_options
