@@ -4,6 +4,7 @@ exit code 143. Real `coach play` / `coach live` processes, real espeak renders, 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -13,13 +14,23 @@ import termios
 import pytest
 import terminal
 from alsa_capture import SAMPLE_RATE, read_capture, write_capture_config
-from support import COACH, private_env, tiny_script
+from support import COACH, private_env, run_coach, tiny_script
+
+from coach.audio_format import ms_to_samples
+from coach.player.segments import sound_segments
+from coach.timeline.model import Cue, Timeline
 
 pytestmark = pytest.mark.slow
 
 FLAGS = ["--yes", "--engine", "espeak", "--verbosity", "minimal"]
 EXIT_BOUND_S = 10     # the guided exit alone takes far longer (about 30 s from kneeling)
-AFTER_SIGNAL_MAX_S = 3.0   # what may still reach the capture file: the sound already handed to ALSA
+
+
+def timeline_from(shown: dict) -> Timeline:
+    """The timeline `coach show --json` printed, as the player's model (what is needed for sounds)."""
+    cues = tuple(Cue(c["start_ms"], c["end_ms"], c["kind"], c["text"], c["chapter"], c.get("tone", ""))
+                 for c in shown["cues"])
+    return Timeline(shown["name"], shown["title"], shown["duration_ms"], cues, ())
 
 
 def history_rows(folder):
@@ -30,13 +41,17 @@ def history_rows(folder):
 def test_sigterm_during_play_ends_at_once_recorded_with_the_terminal_restored(tmp_path):
     config, raw = write_capture_config(tmp_path)
     env = dict(os.environ, ALSA_CONFIG_PATH=str(config), **private_env(tmp_path))
-    proc, master, slave = terminal.start_on_a_terminal(COACH + ["play", str(tiny_script(tmp_path)), *FLAGS], env)
+    script, log = str(tiny_script(tmp_path)), tmp_path / "timing.jsonl"
+    # Rendered first, so the session plays exactly the timeline `show` gives (lengths from the audio).
+    assert run_coach("render", script, *FLAGS[1:], env=env).returncode == 0
+    timeline = json.loads(run_coach("show", script, "--json", *FLAGS[1:], env=env).stdout)
+    assert timeline["lengths_from"] == "audio"
+    proc, master, slave = terminal.start_on_a_terminal(
+        COACH + ["play", script, *FLAGS, "--timing-log", str(log)], env)
     try:
         before = termios.tcgetattr(slave)
         shown = terminal.read_until(master, r"Tiny stretch \|", timeout_s=120)   # the session is playing
         assert not termios.tcgetattr(slave)[3] & termios.ICANON                  # keys read raw meanwhile
-        captured_at_signal = len(read_capture(raw))
-        assert captured_at_signal > 0
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=EXIT_BOUND_S)
         restored = termios.tcgetattr(slave) == before
@@ -51,8 +66,14 @@ def test_sigterm_during_play_ends_at_once_recorded_with_the_terminal_restored(tm
     assert restored
     assert "Stopping." not in shown + rest
     assert "come out of the position" not in shown + rest
-    after = len(read_capture(raw)) - captured_at_signal
-    assert after < AFTER_SIGNAL_MAX_S * SAMPLE_RATE, f"{after / SAMPLE_RATE:.1f} s played after SIGTERM"
+    # Everything heard belongs to the sounds the session started (the timing log has the first cue of
+    # each): a guided exit (not in the timing log) would add some 30 s on top.
+    started = {(e["scheduled_ms"], e["kind"]) for e in map(json.loads, log.read_text().splitlines())}
+    segments = [seg for seg in sound_segments(timeline_from(timeline))
+                if (seg.cues[0].start_ms, seg.cues[0].kind) in started]
+    allowed = sum(ms_to_samples(seg.end_ms) - ms_to_samples(seg.start_ms) for seg in segments)
+    captured = len(read_capture(raw))
+    assert 0 < captured <= allowed, (captured / SAMPLE_RATE, allowed / SAMPLE_RATE)
     assert history_rows(tmp_path) == [("tiny-stretch", "play", 1, "terminated")]
 
 
@@ -77,8 +98,9 @@ def test_sigterm_during_live_ends_at_once_and_is_recorded(tmp_path):
     assert history_rows(tmp_path) == [("tiny-stretch", "live", 1, "terminated")]
 
 
-def test_a_person_s_stop_still_gets_the_guided_exit_and_130(tmp_path):
-    """Ctrl-C (SIGINT) is a person asking: the guided exit is spoken; a second one skips the rest."""
+def test_a_person_s_stop_still_gets_the_guided_exit_and_sigterm_then_cuts_it_short(tmp_path):
+    """Ctrl-C (SIGINT) is a person asking: the guided exit is spoken. A SIGTERM during it ends it at
+    once too; the history keeps the person's ending."""
     config, _ = write_capture_config(tmp_path)
     env = dict(os.environ, ALSA_CONFIG_PATH=str(config), **private_env(tmp_path))
     # A child of a non-interactive shell may inherit SIGINT ignored; a person's terminal never does.
@@ -95,11 +117,12 @@ def test_a_person_s_stop_still_gets_the_guided_exit_and_130(tmp_path):
                 break
         else:
             raise AssertionError("no guided exit")
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=EXIT_BOUND_S)
+        _, err = proc.communicate(timeout=EXIT_BOUND_S)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == 143, err
     assert history_rows(tmp_path) == [("tiny-stretch", "play", 1, "interrupted")]
 
 

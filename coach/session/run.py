@@ -139,6 +139,7 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     routine, options = request.routine, request.options
     answers = screen(routine, Answers(request.config_path or default_config_path()), options.cleared,
                      request.assume_none, hooks.ask)
+    listening = _listening(request)   # a bad setting is reported before anything is recorded
     record = _Record(History(request.history_db or default_history_path()), hooks.notice)
     done_today = record.starts_today(routine.name)
     if done_today >= answers.daily_limit:
@@ -152,14 +153,13 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
         session_id = record.start(prepared.routine.name, request.mode)
         with sigterm.handled():
             try:
-                ended = _play(prepared, output, log, hooks, _listening(request), voice, bed, sigterm.received)
+                ended = _play(prepared, output, log, hooks, listening, voice, bed, sigterm.received)
             except KeyboardInterrupt:
                 if not sigterm.received():
                     raise
+                ended = "terminated"
             finally:
                 sigterm.disarm()   # from here a SIGTERM is only noted: the row must be finished
-                if sigterm.received() and ended == "interrupted":
-                    ended = "terminated"   # a stop the person asked for before the signal keeps its name
                 record.end(session_id, ended)
                 prepared.finish()
     if sigterm.received():
@@ -255,7 +255,9 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
             view.close()
             if set_bed is not None:
                 set_bed(None)
-        if result.ended in ("safety-stop", "interrupted") and not terminated():
+        if result.ended == "interrupted" and terminated():
+            return "terminated"   # a stop the person asked for before the signal keeps its name
+        if result.ended in ("safety-stop", "interrupted"):
             voice_commands.exiting = True
             _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, result.position_ms, current,
                          _all(media_keys.on_event, voice_commands.on_event))
@@ -291,10 +293,11 @@ def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHoo
     """What a safety stop (or Ctrl-C) says, fitted to where the stop found the person."""
     from coach.player import KeyReader, Player, make_view
 
-    screen.write(("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.") + "\n")
-    screen.flush()
-    exit_view = make_view(screen, interactive=False)
-    try:
+    exit_view = None
+    try:   # all of it: a second Ctrl-C (or a SIGTERM) at any moment here only skips the rest
+        screen.write(("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.") + "\n")
+        screen.flush()
+        exit_view = make_view(screen, interactive=False)
         position = prepared.timeline.position_at(position_ms)
         exit_player = Player(prepared.exit_timeline(position), prepared.clip_for, output,
                              on_event=_all(exit_view, media_event))
@@ -304,7 +307,8 @@ def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHoo
     except KeyboardInterrupt:
         pass
     finally:
-        exit_view.close()
+        if exit_view is not None:
+            exit_view.close()
 
 
 def _warm_up(voice: Voice) -> None:
