@@ -62,7 +62,7 @@ def test_sigterm_during_play_ends_at_once_recorded_with_the_terminal_restored(tm
         os.close(master)
         os.close(slave)
     assert proc.returncode == 143, err
-    assert err == "coach: terminated (SIGTERM); the session is recorded as terminated\n"
+    assert err == "coach: terminated (SIGTERM)\n"
     assert restored
     assert "Stopping." not in shown + rest
     assert "come out of the position" not in shown + rest

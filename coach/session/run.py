@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,15 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from coach import model as m
-from coach.errors import CoachError, OutputFileError
+from coach.errors import OutputFileError
 from coach.progress import ProgressFn
 from coach.screening import AskFn
 from coach.session import prepare as preparing
+from coach.session.record import SessionRecord
+from coach.session.sigterm import SessionTerminated, SigTerm
 from coach.session.voice import VoiceChoice
 
 if TYPE_CHECKING:
     from coach.background import Background
-    from coach.history import History
     from coach.player import Event, Output, Player
     from coach.speech import Voice
 
@@ -72,15 +72,6 @@ class SessionHooks:
     screen: TextIO | None = None                # where captions and the status line go
     interactive: bool = False                   # a terminal: status line redrawn in place, keys read
     keys: TextIO | None = field(default=None)   # where keys are read (None: standard input)
-
-
-class SessionTerminated(CoachError):
-    """The session was ended by SIGTERM: recorded as "terminated"; 128 + 15 by the shells' convention."""
-
-    exit_code = 143
-
-    def __init__(self) -> None:
-        super().__init__("terminated (SIGTERM); the session is recorded as terminated")
 
 
 def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
@@ -140,7 +131,7 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     answers = screen(routine, Answers(request.config_path or default_config_path()), options.cleared,
                      request.assume_none, hooks.ask)
     listening = _listening(request)   # a bad setting is reported before anything is recorded
-    record = _Record(History(request.history_db or default_history_path()), hooks.notice)
+    record = SessionRecord(History(request.history_db or default_history_path()), hooks.notice)
     done_today = record.starts_today(routine.name)
     if done_today >= answers.daily_limit:
         warning = too_often_note(done_today)
@@ -148,7 +139,7 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
         options = dataclasses.replace(options, notes=options.notes + (warning,))
     prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice)
     ended = "interrupted"
-    sigterm = _SigTerm()
+    sigterm = SigTerm()
     with _timing_log(request.timing_log) as log:
         session_id = record.start(prepared.routine.name, request.mode)
         with sigterm.handled():
@@ -165,43 +156,6 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     if sigterm.received():
         raise SessionTerminated
     return ended
-
-
-class _Record:
-    """The history as a session uses it: one that cannot be used (a newer coach's file, a folder that
-    cannot be written) never stops the session; the person is told once that it is not recorded."""
-
-    def __init__(self, history: History, notice: Callable[[str], None]):
-        self._history = history
-        self._notice = notice
-        self._off = False
-        self._told = 0   # how many of history.notes were shown
-
-    def starts_today(self, routine: str) -> int:
-        return self._try(lambda: self._history.starts_today(routine), 0)
-
-    def start(self, routine: str, mode: str) -> int | None:
-        return self._try(lambda: self._history.start(routine, mode), None)
-
-    def end(self, session_id: int | None, ended: str) -> None:
-        if session_id is not None:
-            self._try(lambda: self._history.end(session_id, ended), None)
-
-    def _try(self, work: Callable[[], Any], default: Any) -> Any:
-        from coach.history import HistoryError
-
-        if self._off:
-            return default
-        try:
-            return work()
-        except HistoryError as exc:
-            self._off = True
-            self._notice(f"this session is not recorded: {exc}")
-            return default
-        finally:
-            for note in self._history.notes[self._told:]:
-                self._notice(note)
-            self._told = len(self._history.notes)
 
 
 def _listening(request: SessionRequest) -> tuple[bool, bool]:
@@ -330,40 +284,3 @@ def _timing_log(path: Path | None) -> Iterator[TextIO | None]:
                               f"choose a writable file for --timing-log") from None
     with log:
         yield log
-
-
-class _Terminate(KeyboardInterrupt):
-    """Raised by the SIGTERM handler: the player stops the sound first, as for Ctrl-C."""
-
-
-class _SigTerm:
-    """SIGTERM during the session: the sound stopped, the terminal restored, the history row finished,
-    no guided exit. Only the first signal raises, and only while armed: a later one must not cut the
-    history's last write."""
-
-    def __init__(self) -> None:
-        self._received = False
-        self._armed = False
-
-    def received(self) -> bool:
-        return self._received
-
-    def disarm(self) -> None:
-        self._armed = False
-
-    def _handle(self, signum: int, frame: object) -> None:
-        first = not self._received
-        self._received = True
-        if first and self._armed:
-            raise _Terminate
-
-    @contextmanager
-    def handled(self) -> Iterator[None]:
-        old = signal.signal(signal.SIGTERM, self._handle)
-        self._armed = True
-        try:
-            yield
-        finally:
-            self._armed = False
-            signal.signal(signal.SIGTERM, old)
-
