@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from coach.speech import Voice
 
 SessionMode = Literal["play", "live"]
+FINISH_ON_SIGTERM_S = 0.3   # how long a SIGTERM waits for the synthesis worker to stop
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
         options = dataclasses.replace(options, notes=options.notes + (warning,))
     prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice)
     ended = "interrupted"
+    finished = True
     sigterm = SigTerm()
     with _timing_log(request.timing_log) as log:
         session_id = record.start(prepared.routine.name, request.mode)
@@ -152,9 +154,12 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
             finally:
                 sigterm.disarm()   # from here a SIGTERM is only noted: the row must be finished
                 record.end(session_id, ended)
-                prepared.finish()
+                if sigterm.received():
+                    finished = _finish_within(prepared, FINISH_ON_SIGTERM_S)
+                else:
+                    prepared.finish()
     if sigterm.received():
-        raise SessionTerminated
+        raise SessionTerminated(unfinished=not finished)
     return ended
 
 
@@ -263,6 +268,15 @@ def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHoo
     finally:
         if exit_view is not None:
             exit_view.close()
+
+
+def _finish_within(prepared: preparing.Prepared, seconds: float) -> bool:
+    """Nobody waits long after a SIGTERM: False if a clip is still being rendered for the cache; it is
+    then abandoned (cache writes are atomic, so nothing half-made is kept)."""
+    finishing = threading.Thread(target=prepared.finish, name="coach-finish", daemon=True)
+    finishing.start()
+    finishing.join(seconds)
+    return not finishing.is_alive()
 
 
 def _warm_up(voice: Voice) -> None:

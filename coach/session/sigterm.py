@@ -12,12 +12,15 @@ from coach.errors import CoachError
 
 
 class SessionTerminated(CoachError):
-    """The session was ended by SIGTERM (its history row is finished first)."""
+    """The session was ended by SIGTERM (its history row is finished first). `unfinished`: a clip was
+    still being rendered for the cache (in native code) and was not waited for: the process should
+    leave with os._exit, as an interpreter exit would tear the engine down under it and abort."""
 
     exit_code = 143
 
-    def __init__(self) -> None:
+    def __init__(self, unfinished: bool = False) -> None:
         super().__init__("terminated (SIGTERM)")
+        self.unfinished = unfinished
 
 
 class Terminate(KeyboardInterrupt):
