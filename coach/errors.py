@@ -47,6 +47,13 @@ class EngineError(CoachError):
     """A speech engine is missing or failed (no espeak library, no neural voice, unknown voice id)."""
 
 
+class UnknownVoiceError(EngineError):
+    """A voice the engine does not have: bad input (exit 2), wherever a voice is given; the message
+    names close matches."""
+
+    exit_code = 2
+
+
 class AudioOutputError(CoachError):
     """No usable audio device, or playback failed."""
 

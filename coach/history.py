@@ -2,6 +2,8 @@
 
 A session killed outright never updates its row; such a row is reported as interrupted once its
 process is gone. WAL mode and a busy timeout let two sessions write at once without losing a row.
+The history survives damage (coach.history_file): an unreadable file is moved aside and a new one
+started, and `History.notes` says so for the caller to show.
 """
 
 from __future__ import annotations
@@ -9,30 +11,20 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
-from coach.errors import CoachError
+from coach import history_file as hf
+from coach.history_file import HistoryError, HistoryTooNew
 from coach.vocab import ENDINGS as OUTCOMES
 
-_SETUP_WAIT_S = 10.0
+__all__ = ["History", "HistoryError", "HistoryTooNew", "SessionRow", "default_history_path"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    routine TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
-    outcome TEXT,
-    pid INTEGER NOT NULL,
-    host TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at);
-"""
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -76,55 +68,42 @@ def default_history_path() -> Path:
 
 
 class History:
+    """The history file at `path`. Raises HistoryTooNew (a newer coach's file, left untouched) and
+    HistoryError (cannot be created or used); a damaged file is replaced, with a line in `notes`."""
+
     def __init__(self, path: Path):
         self.path = path
-
-    def _connect(self) -> sqlite3.Connection:
-        deadline = time.monotonic() + _SETUP_WAIT_S
-        while True:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-                try:
-                    conn.execute("PRAGMA busy_timeout=10000")
-                    conn.execute("PRAGMA journal_mode=WAL")
-                    conn.executescript(_SCHEMA)
-                except BaseException:
-                    conn.close()
-                    raise
-                return conn
-            except sqlite3.OperationalError as exc:
-                # Two processes creating the file at once: switching it to WAL can fail with "locked"
-                # without waiting on the busy timeout. Seen under load; retrying is enough.
-                if "locked" in str(exc) and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                    continue
-                raise self._unusable(exc) from None
-            except (sqlite3.Error, OSError) as exc:
-                raise self._unusable(exc) from None
-
-    def _unusable(self, exc: Exception) -> CoachError:
-        return CoachError(f"cannot open the session history at {self.path} ({exc}); "
-                          f"set --history-db or COACH_HISTORY_DB to a writable file")
+        self.notes: list[str] = []     # what happened to the file, for the person (a file moved aside)
+        self._checked = False
+        self._started: dict[int, tuple] = {}   # id -> the row start() wrote: end() writes it again if lost
 
     def start(self, routine: str, mode: str) -> int:
-        with closing(self._connect()) as conn:
-            cur = conn.execute(
-                "INSERT INTO sessions (routine, mode, started_at, pid, host) VALUES (?, ?, ?, ?, ?)",
-                (routine, mode, _now(), os.getpid(), socket.gethostname()))
-            assert cur.lastrowid is not None  # an INSERT always sets it
-            return cur.lastrowid
+        row = (routine, mode, _now(), os.getpid(), socket.gethostname())
+        session_id = self._use(lambda conn: _insert(conn, row))
+        self._started[session_id] = row
+        return session_id
 
     def end(self, session_id: int, outcome: str) -> None:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
-        with closing(self._connect()) as conn:
-            conn.execute("UPDATE sessions SET ended_at = ?, outcome = ? WHERE id = ?", (_now(), outcome, session_id))
+
+        def finish(conn: sqlite3.Connection) -> None:
+            ended = _now()
+            cur = conn.execute("UPDATE sessions SET ended_at = ?, outcome = ? WHERE id = ?",
+                               (ended, outcome, session_id))
+            if cur.rowcount == 0 and session_id in self._started:
+                # The file was replaced during the session (moved aside as damaged): the row again, whole.
+                routine, mode, started, pid, host = self._started[session_id]
+                conn.execute("INSERT INTO sessions (routine, mode, started_at, ended_at, outcome, pid, host) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (routine, mode, started, ended, outcome, pid, host))
+
+        self._use(finish)
 
     def rows(self, limit: int | None = None) -> list[SessionRow]:
-        with closing(self._connect()) as conn:
-            query = "SELECT id, routine, mode, started_at, ended_at, outcome, pid, host FROM sessions ORDER BY id DESC"
-            found = conn.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
+        if not self._exists():
+            return []   # reading creates nothing
+        query = "SELECT id, routine, mode, started_at, ended_at, outcome, pid, host FROM sessions ORDER BY id DESC"
+        found = self._use(lambda conn: conn.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall())
         out = []
         for id_, routine, mode, started, ended, outcome, pid, host in found:
             if outcome is None:
@@ -134,8 +113,45 @@ class History:
 
     def starts_today(self, routine: str) -> int:
         """How many times this routine was started today (local date), this start not included."""
+        if not self._exists():
+            return 0
         today = _now()[:10]
-        with closing(self._connect()) as conn:
-            (count,) = conn.execute("SELECT COUNT(*) FROM sessions WHERE routine = ? AND substr(started_at, 1, 10) = ?",
-                                    (routine, today)).fetchone()
+        (count,) = self._use(lambda conn: conn.execute(
+            "SELECT COUNT(*) FROM sessions WHERE routine = ? AND substr(started_at, 1, 10) = ?",
+            (routine, today)).fetchone())
         return int(count)
+
+    def _exists(self) -> bool:
+        try:
+            return self.path.stat().st_size > 0
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise hf.unusable(self.path, exc) from None
+
+    def _use(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """work(connection) on a usable file; damage found on the way (before, or by an error on use)
+        moves the file aside and the work is done once more on a new one."""
+        if not self._checked:
+            damage = hf.inspect(self.path)
+            if damage is not None:
+                self.notes.append(hf.move_aside(self.path, damage))
+            self._checked = True
+        try:
+            with closing(hf.connect(self.path)) as conn:
+                return work(conn)
+        except sqlite3.DatabaseError as exc:
+            if not hf.is_damage(exc):
+                raise hf.unusable(self.path, exc) from None
+            self.notes.append(hf.move_aside(self.path, hf.Damage(str(exc))))
+        try:
+            with closing(hf.connect(self.path)) as conn:
+                return work(conn)
+        except sqlite3.Error as exc:
+            raise hf.unusable(self.path, exc) from None
+
+
+def _insert(conn: sqlite3.Connection, row: tuple) -> int:
+    cur = conn.execute("INSERT INTO sessions (routine, mode, started_at, pid, host) VALUES (?, ?, ?, ?, ?)", row)
+    assert cur.lastrowid is not None  # an INSERT always sets it
+    return cur.lastrowid

@@ -1,19 +1,19 @@
 """Contraindication screening: which conditions a routine names, what the user answered, the verdict.
 
-Answers live in a small JSON config file (atomic writes) so a user is asked once per condition, and
-can reset them. The caller does the asking (through an `ask` function); this module decides.
+Answers live in a small JSON config file (coach.config: read strictly, written atomically, nothing in
+it lost) so a user is asked once per condition, and can reset them. The caller does the asking
+(through an `ask` function); this module decides.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from coach.atomic import atomic_write
-from coach.errors import CoachError, UsageError
+from coach import config
+from coach.errors import UsageError
 from coach.model import Routine
 from coach.vocab import CONDITIONS
 
@@ -49,43 +49,40 @@ class Answers:
     def __init__(self, path: Path):
         self.path = path
         self.daily_limit = DAILY_LIMIT_DEFAULT
-        self._other: dict[str, object] = {}   # the file's other settings ("listen", ...): kept as they are
+        self._data: dict[str, object] = {}      # the whole file: what this class does not own is kept as it is
+        self._unknown: dict[str, object] = {}   # conditions this version does not know, kept as written
         self.values: dict[str, bool] = self._load()
 
     def _load(self) -> dict[str, bool]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            raise CoachError(f"{self.path}: cannot read the screening answers ({exc}); "
-                             f"run 'coach screening --reset' to start again") from None
-        if not isinstance(data, dict):
-            return {}
-        self._other = {k: v for k, v in data.items() if k not in ("conditions", "daily_limit")}
+        """Raises ConfigError (exit 2) for anything it cannot use: the file is then never rewritten."""
+        data, text = config.read(self.path)
+        self._data = data
         limit = data.get("daily_limit", DAILY_LIMIT_DEFAULT)
-        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
-            self.daily_limit = limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise config.bad_value(self.path, text, "daily_limit", limit,
+                                   "must be a whole number of starts of one routine a day, such as 3")
+        self.daily_limit = limit
         conditions = data.get("conditions", {})
-        return {k: bool(v) for k, v in conditions.items() if k in CONDITIONS} if isinstance(conditions, dict) else {}
+        if not isinstance(conditions, dict):
+            raise config.bad_value(self.path, text, "conditions", conditions,
+                                   'must be an object of answers, such as {"pregnancy": "no"}')
+        self._unknown = {k: v for k, v in conditions.items() if k not in CONDITIONS}
+        return {k: config.yes_no(v, self.path, text, k, f"conditions.{k}")
+                for k, v in conditions.items() if k in CONDITIONS}
 
     def record(self, answers: dict[str, bool]) -> None:
         self.values.update(answers)
         self._save()
 
     def reset(self) -> None:
+        """Forget every answer, those to conditions this version does not know too; the rest stays."""
         self.values = {}
+        self._unknown = {}
         self._save()
 
     def _save(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_write(self.path, mode="w") as f:
-                json.dump({"conditions": dict(sorted(self.values.items())), "daily_limit": self.daily_limit,
-                           **self._other}, f, indent=2)
-        except OSError as exc:
-            raise CoachError(f"cannot save the screening answers to {self.path} ({exc.strerror}); "
-                             f"set --config or COACH_CONFIG to a writable file") from None
+        conditions = {**self._unknown, **dict(sorted(self.values.items()))}
+        config.write(self.path, {**self._data, "conditions": conditions, "daily_limit": self.daily_limit})
 
 
 def evaluate(routine: Routine, answers: dict[str, bool], cleared: bool) -> Verdict:

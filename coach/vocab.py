@@ -6,7 +6,8 @@ Kept in one place so the validator, `coach list` filters, screening and the docs
 from __future__ import annotations
 
 # How a session can end: the player reports it, the history records it, the view words it.
-ENDINGS: tuple[str, ...] = ("completed", "quit", "safety-stop", "interrupted")
+# "terminated" (SIGTERM) is the session's own, never the player's: nobody asked for a guided exit.
+ENDINGS: tuple[str, ...] = ("completed", "quit", "safety-stop", "interrupted", "terminated")
 
 FOCUS_AREAS: tuple[str, ...] = (
     "upper-back",

@@ -246,21 +246,23 @@ def test_a_stopped_live_session_silences_the_bed_at_once_and_guides_out_with_the
     config, raw = write_capture_config(tmp_path)
     env = dict(os.environ, ALSA_CONFIG_PATH=str(config), COACH_CACHE_DIR=str(tmp_path / "cache"),
                COACH_CONFIG=str(tmp_path / "c.json"), COACH_HISTORY_DB=str(tmp_path / "h.sqlite"))
+    # Ctrl-C is a person asking to stop (SIGTERM ends without the guided exit). A child of a background
+    # job inherits SIGINT ignored, as the clean-clone run showed: give it back its default.
     proc = subprocess.Popen(COACH + ["live", str(script), *SESSION_FLAGS, "--background", str(hum_file(tmp_path))],
-                            stdout=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     shown = []
     try:
         for line in proc.stdout:
             shown.append(line)
             if "Get ready" in line:
                 break
-        # A polite kill ends it as Ctrl-C does (SIGINT itself is ignored by a child of a background job).
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGINT)
         for line in proc.stdout:
             shown.append(line)
             if "With your hands on the floor" in line:    # two sentences into the guided exit: enough heard
                 break
-        proc.send_signal(signal.SIGTERM)                  # a second one skips the rest, as a second Ctrl-C does
+        proc.send_signal(signal.SIGINT)                   # a second Ctrl-C skips the rest
         rest, _ = proc.communicate(timeout=60)
     finally:
         proc.kill()

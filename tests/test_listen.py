@@ -97,7 +97,7 @@ def test_listen_settings_come_from_the_config_file_and_bad_values_name_the_file(
     path.write_text(json.dumps({"conditions": {}, "listen": True, "listen_wake_word": True}))
     assert load_listen_settings(path) == ListenSettings(True, True)
     path.write_text(json.dumps({"listen": "yes"}))
-    with pytest.raises(UsageError, match=r"config.json: \"listen\" must be true or false"):
+    with pytest.raises(UsageError, match=r"config.json:1: \"listen\" must be true or false"):
         load_listen_settings(path)
 
 

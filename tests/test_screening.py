@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from coach.errors import CoachError
+from coach.config import ConfigError
 from coach.library import resolve
 from coach.screening import Answers, evaluate, refusal_message
 
@@ -35,11 +35,44 @@ def test_answers_are_remembered_and_reset(tmp_path):
     assert Answers(path).values == {}
 
 
-def test_a_damaged_config_is_a_clear_error(tmp_path):
+def test_a_damaged_config_is_a_clear_error_and_left_as_it_is(tmp_path):
     path = tmp_path / "config.json"
     path.write_text("{not json")
-    with pytest.raises(CoachError, match="coach screening --reset"):
+    with pytest.raises(ConfigError, match=r"config.json:1: not valid JSON \(Expecting property name"):
         Answers(path)
+    assert path.read_text() == "{not json"
+
+
+@pytest.mark.parametrize("written, meant", [
+    (True, True), (False, False), ("yes", True), ("no", False), ("YES", True), ("No", False),
+    ("true", True), ("False", False), (" no ", False)])
+def test_answers_are_yes_or_no_in_any_case(tmp_path, written, meant):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"conditions": {"recent-surgery": written}}))
+    assert Answers(path).values == {"recent-surgery": meant}
+
+
+@pytest.mark.parametrize("written", ["maybe", "", 1, 0, None, [], "nope"])
+def test_any_other_answer_is_an_error_naming_the_key(tmp_path, written):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"conditions": {"recent-surgery": written}}, indent=2))
+    with pytest.raises(ConfigError, match=r'config.json:3: "conditions.recent-surgery" must be yes or no'):
+        Answers(path)
+
+
+def test_unknown_keys_and_conditions_are_kept_when_answers_are_saved(tmp_path):
+    path = tmp_path / "config.json"
+    mine = {"theme": {"dark": True}, "daily_limit": 5, "listen": True,
+            "conditions": {"future-condition": "yes", "pregnancy": "no"}}
+    path.write_text(json.dumps(mine))
+    answers = Answers(path)
+    answers.record({"osteoporosis": True})
+    saved = json.loads(path.read_text())
+    assert saved == {"theme": {"dark": True}, "daily_limit": 5, "listen": True,
+                     "conditions": {"future-condition": "yes", "osteoporosis": True, "pregnancy": False}}
+    Answers(path).reset()
+    assert json.loads(path.read_text()) == {"theme": {"dark": True}, "daily_limit": 5, "listen": True,
+                                            "conditions": {}}   # every answer forgotten, nothing else
 
 
 def test_a_refused_routine_names_the_exercises_behind_the_refusal():

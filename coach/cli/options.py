@@ -122,6 +122,9 @@ def compile_options(verbosity: str, hold_scale: float, breath_scale: float, clea
 
 
 def voice_choice(engine: str | None, voice: str | None, rate: int | None):
+    """The voice asked for; an unknown --voice is a usage error (exit 2) in every command taking it."""
     from coach.session import VoiceChoice
 
-    return VoiceChoice(engine, voice, rate)
+    choice = VoiceChoice(engine, voice, rate)
+    choice.check()
+    return choice

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from coach.cli.options import config_option, history_option
-from coach.cli.ui import echo_rows
+from coach.cli.ui import echo_rows, warn
 from coach.vocab import CONDITIONS
 
 
@@ -67,6 +67,7 @@ def history(history_db: Path | None, as_json: bool, limit: int) -> None:
 
     history_file = History(history_db or default_history_path())
     rows = history_file.rows(limit)
+    _tell(history_file.notes)
     if rows and not as_json:
         for line in summary_lines(summarize(history_file.rows(), date.today())):
             click.echo(line)
@@ -96,7 +97,9 @@ def stats(history_db: Path | None, as_json: bool, days: int, plot_path: Path | N
     from coach.history import History, default_history_path
     from coach.stats import summarize, summary_lines
 
-    summary = summarize(History(history_db or default_history_path()).rows(), date.today(), days)
+    history_file = History(history_db or default_history_path())
+    summary = summarize(history_file.rows(), date.today(), days)
+    _tell(history_file.notes)
     if as_json:
         import json
 
@@ -110,3 +113,9 @@ def stats(history_db: Path | None, as_json: bool, days: int, plot_path: Path | N
         plot_minutes(summary, plot_path)
         if not as_json:
             click.echo(f"Drew {plot_path}")
+
+
+def _tell(notes: list[str]) -> None:
+    """What happened to the history file (one moved aside as damaged), on stderr: --json stays clean."""
+    for note in notes:
+        warn(note)

@@ -5,6 +5,7 @@ Both are one command shape over coach.session.run.run_session; only the mode and
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from coach.cli.options import (
 )
 from coach.cli.ui import Stages, screening_asker, warn
 from coach.session.run import SessionMode
+from coach.session.sigterm import SessionTerminated
 
 PLAY_HELP = """Play a routine from pre-rendered clips (rendering what is missing first).
 
@@ -40,8 +42,18 @@ LIVE_HELP = """Speak a routine live: each cue is synthesised a few seconds befor
     """
 
 
+# Shells and service managers read these; SIGTERM is nobody on the mat asking to stop, so it gets no
+# guided exit and ends within a second (the history row finished as "terminated").
+EXIT_STATUS = """
+    \b
+    Exit status: 0 the session ran (completed, quit or safety stop);
+    130 Ctrl-C (after its guided exit); 143 SIGTERM (ended at once, no
+    guided exit); 2 bad input; 1 any other failure.
+    """
+
+
 def _session_command(mode: SessionMode, help_text: str) -> click.Command:
-    @click.command(mode, help=help_text)
+    @click.command(mode, help=help_text + EXIT_STATUS)
     @routine_argument()
     @timing_options
     @voice_options
@@ -64,10 +76,20 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
             history_db=history_db, config_path=config_path, assume_none=yes, listen=listen, wake_word=wake_word,
             background=background, background_level_db=background_level,
             export_hint=f"coach export {routine} -o {Path(routine).stem}.mp3")
-        with Stages() as stages:
-            hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),
-                                 screen=sys.stdout, interactive=sys.stdout.isatty())
-            run_session(request, hooks)
+        try:
+            with Stages() as stages:
+                hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),
+                                     screen=sys.stdout, interactive=sys.stdout.isatty())
+                run_session(request, hooks)
+        except SessionTerminated as exc:
+            if not exc.unfinished:
+                raise
+            # A render still running in the engine's native code: the interpreter's own exit would tear
+            # the engine down under it (an abort, exit 134). Everything that matters is done; leave now.
+            warn(str(exc))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.exit_code)
 
     return command
 

@@ -8,11 +8,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from coach.errors import UsageError
+from coach import config
 
 KEYS = ("listen", "listen_wake_word")
 
@@ -24,17 +23,7 @@ class ListenSettings:
 
 
 def load_listen_settings(path: Path) -> ListenSettings:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError, OSError):
-        return ListenSettings()   # a broken file is reported by the screening, which reads it first
-    if not isinstance(data, dict):
-        return ListenSettings()
-    values = {}
-    for key in KEYS:
-        value = data.get(key, False)
-        if not isinstance(value, bool):
-            raise UsageError(f"{path}: \"{key}\" must be true or false, not {json.dumps(value)}; "
-                             f"fix it in the file, or delete the line")
-        values[key] = value
+    """Raises ConfigError (exit 2) for a file or a value it cannot use."""
+    data, text = config.read(path)
+    values = {key: config.true_false(data.get(key, False), path, text, key) for key in KEYS}
     return ListenSettings(values["listen"], values["listen_wake_word"])

@@ -3,8 +3,11 @@
 Order matters to the person on the floor: the audio device is checked first (no questions for a
 machine that cannot play), then the screening, then the daily-limit note, then rendering, then the
 session itself; after a safety stop (s) or Ctrl-C the sound stops at once and the guided exit is
-spoken. History records how it ended. The library never prints: what the person sees goes through
-SessionHooks, which the CLI fills in.
+spoken. A SIGTERM (a service manager, `timeout`) is nobody on the mat asking to stop: the sound
+stops, the history row is finished as "terminated" and the session ends within a second, without
+the guided exit (SessionTerminated: exit code 143). History records how it ended; a history that
+cannot be used never stops a session (the person is told once that it is not recorded). The library
+never prints: what the person sees goes through SessionHooks, which the CLI fills in.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +27,8 @@ from coach.errors import OutputFileError
 from coach.progress import ProgressFn
 from coach.screening import AskFn
 from coach.session import prepare as preparing
+from coach.session.record import SessionRecord
+from coach.session.sigterm import SessionTerminated, SigTerm
 from coach.session.voice import VoiceChoice
 
 if TYPE_CHECKING:
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from coach.speech import Voice
 
 SessionMode = Literal["play", "live"]
+FINISH_ON_SIGTERM_S = 0.3   # how long a SIGTERM waits for the synthesis worker to stop
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,9 @@ class SessionHooks:
 
 def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
                 output: Output | None = None) -> str:
-    """Run the session; returns how it ended (coach.vocab.ENDINGS). Ctrl-C (or SIGTERM) ends it as
-    "interrupted", and then KeyboardInterrupt is raised once the history is written.
+    """Run the session; returns how it ended (coach.vocab.ENDINGS). Ctrl-C ends it as "interrupted",
+    and then KeyboardInterrupt is raised once the history is written; SIGTERM ends it as "terminated",
+    and then SessionTerminated is raised.
 
     With a background, the sound goes through one continuous stream (coach.player.stream) that the
     bed plays on; without, each sound opens the device (simpleaudio)."""
@@ -125,8 +131,9 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     routine, options = request.routine, request.options
     answers = screen(routine, Answers(request.config_path or default_config_path()), options.cleared,
                      request.assume_none, hooks.ask)
-    history = History(request.history_db or default_history_path())
-    done_today = history.starts_today(routine.name)
+    listening = _listening(request)   # a bad setting is reported before anything is recorded
+    record = SessionRecord(History(request.history_db or default_history_path()), hooks.notice)
+    done_today = record.starts_today(routine.name)
     if done_today >= answers.daily_limit:
         warning = too_often_note(done_today)
         hooks.notice(warning)
@@ -134,14 +141,26 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice,
                                  notice=hooks.notice)
     ended = "interrupted"
+    finished = True
+    sigterm = SigTerm()
     with _timing_log(request.timing_log) as log:
-        session_id = history.start(prepared.routine.name, request.mode)
-        try:
-            with _sigterm_as_interrupt():
-                ended = _play(prepared, output, log, hooks, _listening(request), voice, bed)
-        finally:
-            history.end(session_id, ended)
-            prepared.finish()
+        session_id = record.start(prepared.routine.name, request.mode)
+        with sigterm.handled():
+            try:
+                ended = _play(prepared, output, log, hooks, listening, voice, bed, sigterm.received)
+            except KeyboardInterrupt:
+                if not sigterm.received():
+                    raise
+                ended = "terminated"
+            finally:
+                sigterm.disarm()   # from here a SIGTERM is only noted: the row must be finished
+                record.end(session_id, ended)
+                if sigterm.received():
+                    finished = _finish_within(prepared, FINISH_ON_SIGTERM_S)
+                else:
+                    prepared.finish()
+    if sigterm.received():
+        raise SessionTerminated(unfinished=not finished)
     return ended
 
 
@@ -160,11 +179,12 @@ def _listening(request: SessionRequest) -> tuple[bool, bool]:
 
 def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks,
           listening: tuple[bool, bool] = (False, False), voice: Voice | None = None,
-          bed: Background | None = None) -> str:
+          bed: Background | None = None, terminated: Callable[[], bool] = lambda: False) -> str:
     """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
     coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit. Keys on
     the terminal, media keys / headset buttons (MPRIS) and voice commands all control it. The
-    background plays under the routine only: the guided exit is the voice alone."""
+    background plays under the routine only: the guided exit is the voice alone. terminated(): the
+    stop came from SIGTERM, not from a person: no guided exit."""
     from coach.player import KeyReader, Player, make_view
     from coach.player.mpris import MediaKeys
     from coach.session.listening import voice_control
@@ -195,6 +215,8 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
             view.close()
             if set_bed is not None:
                 set_bed(None)
+        if result.ended == "interrupted" and terminated():
+            return "terminated"   # a stop the person asked for before the signal keeps its name
         if result.ended in ("safety-stop", "interrupted"):
             voice_commands.exiting = True
             _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, result.position_ms, current,
@@ -231,10 +253,11 @@ def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHoo
     """What a safety stop (or Ctrl-C) says, fitted to where the stop found the person."""
     from coach.player import KeyReader, Player, make_view
 
-    screen.write(("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.") + "\n")
-    screen.flush()
-    exit_view = make_view(screen, interactive=False)
-    try:
+    exit_view = None
+    try:   # all of it: a second Ctrl-C (or a SIGTERM) at any moment here only skips the rest
+        screen.write(("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.") + "\n")
+        screen.flush()
+        exit_view = make_view(screen, interactive=False)
         position = prepared.timeline.position_at(position_ms)
         exit_player = Player(prepared.exit_timeline(position), prepared.clip_for, output,
                              on_event=_all(exit_view, media_event))
@@ -244,7 +267,17 @@ def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHoo
     except KeyboardInterrupt:
         pass
     finally:
-        exit_view.close()
+        if exit_view is not None:
+            exit_view.close()
+
+
+def _finish_within(prepared: preparing.Prepared, seconds: float) -> bool:
+    """Nobody waits long after a SIGTERM: False if a clip is still being rendered for the cache; it is
+    then abandoned (cache writes are atomic, so nothing half-made is kept)."""
+    finishing = threading.Thread(target=prepared.finish, name="coach-finish", daemon=True)
+    finishing.start()
+    finishing.join(seconds)
+    return not finishing.is_alive()
 
 
 def _warm_up(voice: Voice) -> None:
@@ -266,17 +299,3 @@ def _timing_log(path: Path | None) -> Iterator[TextIO | None]:
                               f"choose a writable file for --timing-log") from None
     with log:
         yield log
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A polite kill (SIGTERM) ends the session like Ctrl-C: sound stopped, terminal restored, history updated."""
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-

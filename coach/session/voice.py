@@ -25,6 +25,20 @@ class VoiceChoice:
 
         return get_voice(self.engine, self.voice, self.rate, purpose)
 
+    def check(self) -> None:
+        """An unknown voice is bad input wherever it is given (`show` too, which otherwise needs no
+        engine): raises UnknownVoiceError now. Other engine problems wait for whoever needs the voice."""
+        if self.voice is None:
+            return
+        from coach.errors import EngineError, UnknownVoiceError
+
+        try:
+            self.get("render")
+        except UnknownVoiceError:
+            raise
+        except EngineError:
+            pass
+
 
 def default_cache_dir() -> Path:
     """COACH_CACHE_DIR, else `audio_cache/` beside the package's project, else the user cache."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Literal
 
-from coach.errors import EngineError
+from coach.errors import EngineError, UnknownVoiceError
 from coach.speech.base import EngineInfo, Voice, VoiceInfo, VoiceSpec
 
 __all__ = ["ENGINES", "EngineInfo", "Voice", "VoiceInfo", "VoiceSpec", "default_engine", "get_voice",
@@ -41,14 +41,35 @@ def get_voice(engine: str | None = None, voice: str | None = None, rate: int | N
               purpose: Purpose = "render") -> Voice:
     """A ready voice. engine/voice None = the default for `purpose`; rate in words a minute, None = natural.
 
-    Raises EngineError for an unknown engine or voice, or a missing engine (with how to install it).
+    Raises UnknownVoiceError (exit 2) for a voice the engine does not have, naming close matches and,
+    when no engine was asked for, another engine that has it; EngineError for an unknown engine or a
+    missing one (with how to install it).
     """
     if purpose not in ("render", "live"):
         raise ValueError(f"purpose must be 'render' or 'live', not {purpose!r}")
     name = (engine or default_engine(purpose)).strip().lower()
     if name not in ENGINE_MODULES:
         raise EngineError(f"unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    return importlib.import_module(ENGINE_MODULES[name]).create(voice, rate)
+    try:
+        return importlib.import_module(ENGINE_MODULES[name]).create(voice, rate)
+    except UnknownVoiceError as exc:
+        other = None if engine or voice is None else _engine_with_voice(voice, rate, name)
+        if other is None:
+            raise
+        raise UnknownVoiceError(f"{exc}; {other} has a voice {voice!r}: add --engine {other}") from None
+
+
+def _engine_with_voice(voice: str, rate: int | None, tried: str) -> str | None:
+    """Another engine that knows `voice` (only asked once the default engine did not)."""
+    for name, module in ENGINE_MODULES.items():
+        if name == tried:
+            continue
+        try:
+            importlib.import_module(module).create(voice, rate)
+        except EngineError:
+            continue
+        return name
+    return None
 
 
 def voice_from_spec(spec: VoiceSpec) -> Voice:

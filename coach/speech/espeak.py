@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.errors import EngineError
+from coach.errors import EngineError, UnknownVoiceError
 from coach.speech.base import (
     DEFAULT_RATE_WPM, TRIM_IDENTITY, EngineInfo, Voice, VoiceInfo, VoiceSpec, check_rate, check_text,
     package_version,
@@ -135,7 +135,7 @@ def resolve_voice_id(requested: str, voices: Sequence[VoiceInfo]) -> str:
     close = difflib.get_close_matches(wanted, list(aliases), n=8, cutoff=0.6)
     matches = list(dict.fromkeys(containing + [aliases[c] for c in close]))[:5]
     hint = f"did you mean {', '.join(matches)}?" if matches else "`coach voices` lists them all"
-    raise EngineError(f"unknown espeak voice {requested!r}: {hint}")
+    raise UnknownVoiceError(f"unknown espeak voice {requested!r}: {hint}")
 
 
 def _catalog() -> _Catalog:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
-from coach.errors import EngineError
+from coach.errors import EngineError, UnknownVoiceError
 from coach.speech.base import (
     DEFAULT_RATE_WPM, TRIM_IDENTITY, EngineInfo, Voice, VoiceInfo, VoiceSpec, check_rate, check_text,
     package_version,
@@ -148,7 +148,7 @@ def _resolve(voice: str) -> _Model:
     if voice.endswith(".onnx") or "/" in voice or "\\" in voice:
         model_path = Path(voice).expanduser().resolve()
         if not model_path.is_file():
-            raise EngineError(f"Piper model not found: {model_path}")
+            raise UnknownVoiceError(f"Piper model not found: {model_path}")
         config_path = model_path.with_name(model_path.name + ".json")
         if not config_path.is_file():
             raise EngineError(f"Piper model {model_path} needs its config beside it: {config_path} is missing")
@@ -156,7 +156,7 @@ def _resolve(voice: str) -> _Model:
         return _Model(str(model_path), model_path, config_path, bundled=False)
     close = voice.strip().lower() in BUNDLED_VOICE.lower() or difflib.get_close_matches(voice, [BUNDLED_VOICE], cutoff=0.5)
     guess = f"did you mean {BUNDLED_VOICE}? " if close else ""
-    raise EngineError(f"unknown Piper voice {voice!r}: {guess}use {BUNDLED_VOICE} or the path to a .onnx model "
+    raise UnknownVoiceError(f"unknown Piper voice {voice!r}: {guess}use {BUNDLED_VOICE} or the path to a .onnx model "
                       "(with its .onnx.json beside it)")
 
 
