@@ -141,16 +141,38 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def lan_address() -> str:
-    """This computer's address on the local network, from its own name (no packet is sent)."""
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET, socket.SOCK_STREAM)
-    except OSError:
-        infos = []
-    for info in infos:
-        address = str(info[4][0])
+    """This computer's address on the local network: its interfaces' own addresses (Linux), else what
+    its name resolves to. Asked of the system only: no packet is sent."""
+    for address in [*_interface_addresses(), *_name_addresses()]:
         if not address.startswith("127."):
             return address
     return LOOPBACK
+
+
+def _interface_addresses() -> list[str]:
+    try:
+        import fcntl
+        import struct
+
+        found = []
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            for _index, name in socket.if_nameindex():
+                try:
+                    packed = fcntl.ioctl(probe.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))  # SIOCGIFADDR
+                except OSError:
+                    continue   # no IPv4 address on it
+                found.append(socket.inet_ntoa(packed[20:24]))
+        return found
+    except (ImportError, OSError, AttributeError):
+        return []
+
+
+def _name_addresses() -> list[str]:
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET, socket.SOCK_STREAM)
+    except OSError:
+        return []
+    return [str(info[4][0]) for info in infos]
 
 
 def qr_text(url: str) -> str:
