@@ -291,7 +291,7 @@ def test_the_safety_stop_plays_the_exit_for_where_the_person_is(browser, server,
     exit_lines = js(browser, "return [...document.querySelectorAll('#exit-steps li')].map(li => li.textContent)")
     assert exit_lines == list(spoken_exit("lying-back"))            # the words coach play says on the floor
     assert "bladder or bowels" in text(browser, "urgent") and text(browser, "see-a-doctor")
-    wait(browser, lambda d: "exit.mp3" in js(d, "return document.getElementById('audio').src") and playing(d),
+    wait(browser, lambda d: "exit.mp3" in js(d, "return document.body.dataset.audioUrl") and playing(d),
          "the exit playing")
     shot(browser, "exit")
     assert outcomes(home)[-1] == ("tiny-pair", "phone", "safety-stop")

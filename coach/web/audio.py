@@ -8,6 +8,7 @@ the audio's own clock, so a late clip delays sound and view together.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 
 import numpy as np
@@ -20,10 +21,17 @@ PIECE_MS = (250, 500, 1_000, 2_000, 5_000)
 
 
 def pcm_pieces(timeline: Timeline, clip_for: ClipProvider, from_ms: int = 0) -> Iterator[np.ndarray]:
+    """The mix from from_ms on. A piece also ends where a sentence starts: all the sound before it
+    (the opening bell, a pause) goes out before the wait for a clip still being synthesized, and a
+    browser starts playing only once it holds a second or so."""
     start_ms = max(0, min(int(from_ms), timeline.duration_ms))
+    sentence_starts = sorted({c.start_ms for c in timeline.cues if c.is_speech and c.text})
     i = 0
     while start_ms < timeline.duration_ms:
         end_ms = min(start_ms + PIECE_MS[min(i, len(PIECE_MS) - 1)], timeline.duration_ms)
+        at = bisect_right(sentence_starts, start_ms)
+        if at < len(sentence_starts) and sentence_starts[at] < end_ms:
+            end_ms = sentence_starts[at]
         yield mix_range(timeline, clip_for, start_ms, end_ms)
         start_ms, i = end_ms, i + 1
 

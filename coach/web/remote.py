@@ -115,7 +115,7 @@ def _step_state(step: PlayerStep, next_step: PlayerStep | None, position_ms: flo
         following = next_step.label
     else:
         following = next_step.chapter
-    return {"chapter": step.chapter, "label": step.label, "next": following,
+    return {"chapter": step.chapter, "label": step.label, "kind": step.kind, "span": step.is_span, "next": following,
             "step_left_ms": max(0.0, step.end_ms - position_ms) if step.is_span else None}
 
 

@@ -28,7 +28,7 @@ MAX_BODY_BYTES = 16 * 1024
 PUBLIC_PATHS = frozenset({"/pair"})     # all a device without the cookie may reach (to pair)
 COOKIE_MAX_AGE_S = 12 * 60 * 60
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
        "connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 Scope = MutableMapping[str, Any]

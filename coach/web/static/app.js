@@ -96,7 +96,8 @@
       button.textContent = "My doctor approved it: play";
       button.addEventListener("click", () => play(r.id, true));
     } else if (r.verdict.status === "ask") {
-      li.append(el("p", `${r.verdict.message} (${r.verdict.conditions.join("; ")})`, "warning"));
+      const n = r.verdict.conditions.length;
+      li.append(el("p", `${n} health question${n === 1 ? "" : "s"} first.`, "warning"));
       button.textContent = "Answer the health questions";
       button.addEventListener("click", () => openScreening());
     } else {
@@ -153,10 +154,59 @@
     render();
   }
 
+  // The stream goes through Media Source Extensions where the browser has them: a plain <audio src>
+  // waits for 32 KB (4 s of sound) before it plays, and on a cold cache the first sentence is still
+  // being synthesized then; fed by hand, the opening bell sounds as soon as its bytes arrive.
+  const MSE = window.MediaSource && MediaSource.isTypeSupported("audio/mpeg");
+  const AHEAD_S = 90;       // how much sound to hold ahead of the playhead (the buffer has a quota)
+  let feeding = null;       // the AbortController of the stream being fed
+
   function startAudio(fromMs) {
     session.baseMs = fromMs;
-    audio.src = `${session.audioUrl}?from_ms=${Math.round(fromMs)}`;
-    audio.play().catch((error) => message(`The browser did not start the sound (${error.message}): tap Pause, then Resume.`));
+    const url = `${session.audioUrl}?from_ms=${Math.round(fromMs)}`;
+    document.body.dataset.audioUrl = url;
+    if (feeding) feeding.abort();
+    feeding = null;
+    if (!MSE) audio.src = url;
+    else feed(url);
+    audio.play().catch((error) => {
+      if (error.name !== "AbortError") message(`The browser did not start the sound (${error.message}): tap Pause, then Resume.`);
+    });
+  }
+
+  function feed(url) {
+    const media = new MediaSource();
+    const controller = new AbortController();
+    feeding = controller;
+    audio.src = URL.createObjectURL(media);
+    media.addEventListener("sourceopen", async () => {
+      URL.revokeObjectURL(audio.src);
+      const buffer = media.addSourceBuffer("audio/mpeg");
+      const settled = () => new Promise((done) => (buffer.updating ? buffer.addEventListener("updateend", done, { once: true }) : done()));
+      try {
+        const reply = await fetch(url, { signal: controller.signal, credentials: "same-origin" });
+        if (!reply.ok) throw new Error(await reply.text());
+        const reader = reply.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          while (buffer.buffered.length && buffer.buffered.end(0) - audio.currentTime > AHEAD_S) {
+            await new Promise((later) => audio.addEventListener("timeupdate", later, { once: true }));
+            if (controller.signal.aborted) return;
+          }
+          if (buffer.buffered.length && audio.currentTime - buffer.buffered.start(0) > 60) {
+            buffer.remove(buffer.buffered.start(0), audio.currentTime - 30);
+            await settled();
+          }
+          buffer.appendBuffer(value);
+          await settled();
+        }
+        await settled();
+        if (media.readyState === "open") media.endOfStream();
+      } catch (error) {
+        if (error.name !== "AbortError" && !controller.signal.aborted) message(`The sound stopped: ${error.message}`);
+      }
+    }, { once: true });
   }
 
   // Where the session is: the audio's own clock against the timeline (the stream starts at baseMs).
@@ -240,6 +290,8 @@
       audio.pause();
       await api("POST", `/api/sessions/${session.id}/end`, { outcome: "quit" }).catch(() => {});
     }
+    if (feeding) feeding.abort();
+    feeding = null;
     audio.removeAttribute("src");
     audio.load();
     session = null;
@@ -331,9 +383,10 @@
       return show("done");
     }
     show("player");
-    $("routine-title").textContent = state.title || "";
+    $("routine-title").textContent = state.title ? `${state.title} · on the computer` : "";
     $("exercise").textContent = state.chapter || "";
-    $("now").textContent = state.paused ? "Paused" : state.label || "";
+    $("now").textContent = state.paused ? "Paused" : state.waiting ? "Waiting for the voice..."
+      : state.span ? state.label : DOING[state.kind] || "Listen";
     $("caption").textContent = state.caption || "";
     $("step-left").textContent = state.step_left_ms == null ? "–" : mmss(state.step_left_ms);
     $("session-left").textContent = mmss(state.session_left_ms || 0);
