@@ -25,6 +25,7 @@ import pytest
 
 from alsa_capture import read_capture, write_capture_config
 from support import COACH, tiny_script
+from coach.audio_format import ms_to_samples
 from coach.safety import spoken_exit
 
 pytestmark = pytest.mark.slow
@@ -303,14 +304,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_remote_pauses_and_resumes_a_real_coach_play(browser, tmp_path):
+def test_the_remote_pauses_resumes_and_safety_stops_a_real_coach_play(browser, tmp_path):
+    import wave
+
+    from coach.library import resolve
+    from coach.model import CompileOptions
+    from coach.player.segments import sound_segments
+    from coach.session.prepare import preview_timeline
+
     script = tiny_script(tmp_path)
     config, raw = write_capture_config(tmp_path)
     log = tmp_path / "timing.jsonl"
     env = dict(os.environ, ALSA_CONFIG_PATH=str(config), COACH_CACHE_DIR=str(tmp_path / "cache"),
                COACH_CONFIG=str(tmp_path / "screening.json"), COACH_HISTORY_DB=str(tmp_path / "history.sqlite"))
     flags = ["--engine", "espeak", "--verbosity", "minimal"]
-    subprocess.run(COACH + ["render", str(script), *flags], env=env, check=True, capture_output=True, timeout=120)
+    # Exported first: the cache is then warm, and the WAV is exactly what the session plays.
+    subprocess.run(COACH + ["export", str(script), "-o", str(tmp_path / "tiny.wav"), "--yes", *flags], env=env,
+                   check=True, capture_output=True, timeout=120)
     port = free_port()
     proc = subprocess.Popen(COACH + ["play", str(script), "--yes", *flags, "--remote", "--remote-port", str(port),
                                      "--timing-log", str(log)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -327,17 +337,32 @@ def test_the_remote_pauses_and_resumes_a_real_coach_play(browser, tmp_path):
         shot(browser, "remote")
         tap(browser, "#pause")
         wait(browser, lambda d: js(d, "return document.body.dataset.paused") == "false", "resumed")
-        wait(browser, lambda d: js(d, "return document.body.dataset.state") == "done", "the session's end", timeout=90)
-        out, err = proc.communicate(timeout=60)
+        wait(browser, lambda d: text(d, "exercise") == "Tiny stretch", "the exercise, kneeling")
+        tap(browser, "#safety-stop")
+        wait(browser, lambda d: js(d, "return document.body.dataset.state") == "exit", "the guided exit on the remote")
+        exit_lines = js(browser, "return [...document.querySelectorAll('#exit-steps li')].map(li => li.textContent)")
+        # Two sentences of the exit heard, then the button again skips the rest (as s twice does).
+        wait(browser, lambda d: text(d, "exit-now") == spoken_exit("kneeling")[1], "the exit being spoken")
+        tap(browser, "#safety-stop")
+        out, err = proc.communicate(timeout=90)
     finally:
         proc.kill()
     assert proc.returncode == 0, (out, err)
+    assert exit_lines == list(spoken_exit("kneeling"))
+    assert "Safety stop: coming out of the position." in out
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:
+        assert db.execute("SELECT mode, outcome FROM sessions").fetchall() == [("play", "safety-stop")]
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     spoken = [e for e in entries if e["text"] == safety]
     # Paused mid-sentence, resumed from the sentence's start: it was played twice, at the same place in
     # the session (paused time is not session time).
     assert len(spoken) == 2 and spoken[0]["scheduled_ms"] == spoken[1]["scheduled_ms"], entries
-    assert entries[-1]["kind"] == "tone" and entries[-2]["kind"] == "outro"   # played to its closing bell
-    assert len(read_capture(raw)) > 0
-    with sqlite3.connect(tmp_path / "history.sqlite") as db:
-        assert db.execute("SELECT mode, outcome FROM sessions").fetchall() == [("play", "completed")]
+    # And the device got that sentence's sound twice, sample for sample as exported.
+    timeline = preview_timeline(resolve(str(script)), CompileOptions(verbosity="minimal"), VoiceChoice("espeak"),
+                                tmp_path / "cache")
+    segment = next(s for s in sound_segments(timeline) if any(c.text == safety for c in s.cues))
+    with wave.open(str(tmp_path / "tiny.wav")) as w:
+        mix = w.readframes(w.getnframes())
+    sentence = mix[ms_to_samples(segment.start_ms) * 2: ms_to_samples(segment.start_ms) * 2 + 8000]
+    captured = read_capture(raw).tobytes()
+    assert captured.count(sentence) == 2
