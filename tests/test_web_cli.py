@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import urllib.error
@@ -40,21 +42,37 @@ def start_serve(tmp_path, *args: str) -> tuple[subprocess.Popen, list[str]]:
     raise AssertionError(f"coach serve did not start: {lines} {proc.stderr.read() if proc.stderr else ''}")
 
 
-def test_serve_answers_then_ctrl_c_stops_it_cleanly(tmp_path):
+def test_ctrl_c_stops_the_server_cleanly_while_a_phone_is_playing(tmp_path):
+    from coach.library import resolve
+
+    conditions = resolve("child-pose").contraindications
+    (tmp_path / "config.json").write_text(json.dumps({"conditions": {c: False for c in conditions}}))
     port = free_port()
     proc, lines = start_serve(tmp_path, "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
     try:
-        assert lines[0] == f"coach is serving at http://127.0.0.1:{port}/"
+        assert lines[0] == f"coach is serving at {base}/"
         assert "Only this computer can open it" in lines[1]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as reply:
-            assert reply.status == 200 and b'<script src="/static/app.js"' in reply.read()
-        proc.send_signal(signal.SIGINT)
+        with urllib.request.urlopen(f"{base}/", timeout=10) as reply:
+            page = reply.read().decode()
+        assert '<script src="/static/app.js"' in page
+        token = page.split('name="coach-csrf" content="')[1].split('"')[0]
+        play = urllib.request.Request(f"{base}/api/play", data=json.dumps({"routine": "child-pose"}).encode(),
+                                      headers={"x-coach-csrf": token, "content-type": "application/json"})
+        with urllib.request.urlopen(play, timeout=30) as reply:
+            audio = json.loads(reply.read())["audio"]
+        stream = urllib.request.urlopen(f"{base}{audio}", timeout=30)
+        assert stream.headers["content-type"] == "audio/mpeg" and stream.read(4096)[:2] == b"\xff\xf3"
+        proc.send_signal(signal.SIGINT)        # the stream still open, the session still playing
         out, err = proc.communicate(timeout=30)
+        stream.close()
     finally:
         proc.kill()
     assert proc.returncode == 0, (proc.returncode, out, err)
     assert out.strip().splitlines()[-1] == "coach serve: stopped."
     assert "Traceback" not in err and err.strip() == ""
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:
+        assert db.execute("SELECT routine, mode, outcome FROM sessions").fetchall() == [("child-pose", "phone", "interrupted")]
 
 
 def test_a_second_serve_on_a_busy_port_says_so_in_one_line(tmp_path):

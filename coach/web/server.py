@@ -196,6 +196,15 @@ def _quiet_server(config: Any) -> Any:
     import uvicorn
 
     class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # A phone's stream never ends by itself: cut the connections, or shutdown waits for them
+            # and then cancels them with a traceback on the terminal.
+            for connection in list(self.server_state.connections):
+                transport = getattr(connection, "transport", None)
+                if transport is not None:
+                    transport.abort()
+            await super().shutdown(sockets)
+
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
             if threading.current_thread() is not threading.main_thread():
