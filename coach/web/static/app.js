@@ -304,6 +304,7 @@
   async function safetyStop() {
     audio.pause();   // at once: before anything is asked of the server
     if (pageKind === "remote") return remoteCommand("safety-stop");
+    if (session && session.kind === "exit") return;   // pressed again during the exit: its sound stops, the words stay
     let data;
     if (session && !session.ended && session.kind === "routine") {
       session.ended = true;
