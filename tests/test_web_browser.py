@@ -298,6 +298,26 @@ def test_the_safety_stop_plays_the_exit_for_where_the_person_is(browser, server,
     assert outcomes(home)[-1] == ("tiny-pair", "phone", "safety-stop")
 
 
+def test_a_phone_pairs_once_with_the_code_from_the_qr_link(browser, home):
+    bound = open_server(ServeRequest(port=0, pairing=True, choice=VoiceChoice("espeak"), cache_dir=home / "cache",
+                                     config_path=home / "config.json", history_db=home / "history.sqlite"))
+    thread = threading.Thread(target=bound.serve, daemon=True)
+    thread.start()
+    try:
+        browser.get(bound.address.url)                      # not paired: the form, nothing else
+        assert "Pair with coach" in browser.page_source and not browser.find_elements("id", "routines")
+        browser.get(bound.address.pair_url)                 # what the QR code opens: the code filled in
+        assert browser.find_element("name", "code").get_attribute("value") == bound.address.pairing_code
+        shot(browser, "pair")
+        browser.find_element("css selector", "form button").click()
+        wait(browser, lambda d: js(d, "return document.querySelectorAll('#routines li').length") > 0,
+             "the library after pairing")
+        assert js(browser, "return document.cookie") == ""   # HttpOnly: the page's script cannot read it
+    finally:
+        bound.stop()
+        thread.join(10)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -105,7 +105,7 @@ def request_token(headers: dict[str, str]) -> str | None:
 
 def security_headers(content_security_policy: str = CSP) -> list[tuple[bytes, bytes]]:
     return [(b"content-security-policy", content_security_policy.encode()), (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY"),
             (b"cross-origin-resource-policy", b"same-origin"), (b"cache-control", b"no-store")]
 
 
