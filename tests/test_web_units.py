@@ -110,3 +110,37 @@ def test_the_remote_state_follows_the_session_and_its_guided_exit():
     assert state["exit"] == list(spoken_exit("lying-back"))
     remote.close()
     assert list(remote.events()) == []      # a closed remote: its stream ends at once
+
+
+def test_a_phone_session_is_screened_warned_and_recorded_like_coach_play(tmp_path):
+    import sqlite3
+
+    from coach.history import History
+    from coach.library import resolve
+    from coach.session import VoiceChoice
+    from coach.web.phone import NeedsScreening, PhoneSessions, SessionSettings
+
+    script = tiny_script(tmp_path, conditions="knee-injury")
+    routine = resolve(str(script))
+    settings = SessionSettings(VoiceChoice("espeak"), tmp_path / "cache", tmp_path / "config.json",
+                               tmp_path / "history.sqlite")
+    phone = PhoneSessions(settings, VoiceChoice("espeak").get("render"))
+    with pytest.raises(NeedsScreening) as asked:
+        phone.start(routine, cleared=False)
+    assert asked.value.conditions == ("knee-injury",)
+    (tmp_path / "config.json").write_text('{"conditions": {"knee-injury": true}}')
+    with pytest.raises(UsageError, match="not advised with a knee injury"):
+        phone.start(routine, cleared=False)
+    history = History(tmp_path / "history.sqlite")
+    for _ in range(3):
+        history.end(history.start("tiny-stretch", "play"), "completed")
+    started = phone.start(routine, cleared=True)       # a doctor approved it: played, with the note
+    assert started["notice"].startswith("You have already started this routine three times today")
+    spoken = [c["text"] for c in started["view"]["captions"]]
+    assert any(t.startswith("You have already started this routine") for t in spoken)
+    assert any("cleared you" in t for t in spoken)     # the CLI's --cleared reminder, spoken
+    phone.end(started["session"], "quit")
+    with pytest.raises(UsageError):
+        phone.end(started["session"], "interrupted")    # the page cannot claim any ending it likes
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:
+        assert db.execute("SELECT mode, outcome FROM sessions ORDER BY id DESC LIMIT 1").fetchone() == ("phone", "quit")
