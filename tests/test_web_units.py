@@ -42,6 +42,19 @@ def test_the_pieces_are_the_export_mix_sample_for_sample_from_anywhere():
     assert starts - {0} <= edges | {len(whole)}
 
 
+def test_the_background_bed_under_the_phone_is_the_exports_from_anywhere():
+    from coach.background.bed import background_for
+    from coach.mix import iter_pcm_chunks
+
+    timeline = tiny_timeline()
+    bed = background_for("rain", None)
+    exported = np.concatenate(list(iter_pcm_chunks(timeline, espeak_clip, background=bed)))
+    assert np.array_equal(np.concatenate(list(pcm_pieces(timeline, espeak_clip, 0, bed))), exported)
+    middle_ms = 1234
+    rest = np.concatenate(list(pcm_pieces(timeline, espeak_clip, middle_ms, bed)))
+    assert np.array_equal(rest, exported[ms_to_samples(middle_ms):])
+
+
 def test_the_stream_decodes_to_the_mix_after_the_encoders_delay(tmp_path):
     timeline = tiny_timeline()
     mp3 = b"".join(mp3_stream(timeline, espeak_clip))

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
-from coach.cli.options import compile_options, config_option, history_option, timing_options, voice_choice, voice_options
+from coach.cli.options import (
+    background_options, compile_options, config_option, history_option, timing_options, voice_choice, voice_options,
+)
 
 DEFAULT_PORT = 8765   # coach.web.server.DEFAULT_PORT, without importing the web stack for --help
 
@@ -23,10 +25,11 @@ DEFAULT_PORT = 8765   # coach.web.server.DEFAULT_PORT, without importing the web
                                                 "(env COACH_ROUTINES_DIR).")
 @timing_options
 @voice_options
+@background_options
 @config_option
 @history_option
-def serve(port, lan, personal_dir, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, config_path,
-          history_db) -> None:
+def serve(port, lan, personal_dir, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, background,
+          background_level, config_path, history_db) -> None:
     """Serve the library and a player to a web browser: play a routine on your phone.
 
     By default only this computer can open it. With --lan a phone on the same network can, once
@@ -41,7 +44,8 @@ def serve(port, lan, personal_dir, verbosity, hold_scale, breath_scale, engine, 
 
     bound = open_server(ServeRequest(
         port=port, lan=lan, choice=voice_choice(engine, voice, rate), cache_dir=cache_dir, config_path=config_path,
-        history_db=history_db, personal_dir=personal_dir, options=compile_options(verbosity, hold_scale, breath_scale)))
+        history_db=history_db, personal_dir=personal_dir, options=compile_options(verbosity, hold_scale, breath_scale),
+        background=background, background_level_db=background_level))
     _announce(bound.address, "coach is serving at", "'coach serve --lan' serves a phone on your network")
     click.echo("Ctrl-C stops the server.")
     bound.serve()

@@ -92,7 +92,7 @@ def _phone_routes(state: WebState, phone: PhoneSessions) -> list[BaseRoute]:
 
     def audio(request: Request) -> Response:
         session = phone.get(request.path_params["session"])
-        return _mp3(session.prepared.timeline, session.prepared.clip_for, _from_ms(request))
+        return _mp3(session.prepared.timeline, session.prepared.clip_for, _from_ms(request), settings.background)
 
     def exit_audio(request: Request) -> Response:
         session = phone.get(request.path_params["session"])
@@ -168,10 +168,10 @@ def _safety(request: Request) -> Response:
                          "urgent": URGENT_SENTENCE, "see_a_doctor": list(SEE_A_DOCTOR)})
 
 
-def _mp3(timeline, clip_for, from_ms: int) -> Response:
+def _mp3(timeline, clip_for, from_ms: int, background=None) -> Response:
     from coach.web.audio import mp3_stream
 
-    return StreamingResponse(mp3_stream(timeline, clip_for, from_ms), media_type="audio/mpeg",
+    return StreamingResponse(mp3_stream(timeline, clip_for, from_ms, background), media_type="audio/mpeg",
                              headers={"accept-ranges": "none"})
 
 

@@ -24,6 +24,7 @@ from coach.vocab import CONDITIONS
 from coach.web.view import timeline_view
 
 if TYPE_CHECKING:
+    from coach.background import Background
     from coach.session.prepare import Prepared
     from coach.session.voice import VoiceChoice
     from coach.speech import Voice
@@ -60,6 +61,7 @@ class SessionSettings:
     config_path: Path
     history_db: Path
     options: m.CompileOptions = m.CompileOptions()
+    background: Background | None = None     # under the routine (the guided exit is the voice alone)
 
 
 class PhoneSessions:

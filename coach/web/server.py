@@ -45,6 +45,8 @@ class ServeRequest:
     personal_dir: Path | None = None      # the person's own scripts, listed in the library
     options: m.CompileOptions = m.CompileOptions()
     pairing: bool | None = None           # None: with lan (tests pair on loopback too)
+    background: str | None = None         # a built-in bed or an audio file under every phone session
+    background_level_db: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ def open_server(request: ServeRequest, remote: Remote | None = None) -> Bound:
     from coach.web.routines import RoutineIndex
     from coach.web.security import Pairing, Policy
 
+    from coach.background.bed import background_for
+
+    bed = background_for(request.background, request.background_level_db)   # a bad file: said before serving
     sock = bind(LOOPBACK if not request.lan else "0.0.0.0", request.port)
     try:
         port = sock.getsockname()[1]
@@ -107,7 +112,7 @@ def open_server(request: ServeRequest, remote: Remote | None = None) -> Bound:
             voice = request.choice.get("render")
             threading.Thread(target=_warm_up, args=(voice,), name="coach-voice-warm-up", daemon=True).start()
             settings = SessionSettings(request.choice, request.cache_dir, request.config_path or default_config_path(),
-                                       request.history_db or default_history_path(), request.options)
+                                       request.history_db or default_history_path(), request.options, bed)
             phone = PhoneSessions(settings, voice)
         state = WebState(Policy(secrets.token_urlsafe(24), pairing, allowed), RoutineIndex(request.personal_dir),
                          phone, remote)
