@@ -81,9 +81,14 @@ def test_a_second_serve_on_a_busy_port_says_so_in_one_line(tmp_path):
         busy.listen(1)
         port = busy.getsockname()[1]
         result = run_coach("serve", "--engine", "espeak", "--port", str(port), env=private_env(tmp_path), timeout=60)
+        remote = run_coach("play", "child-pose", "--yes", "--engine", "espeak", "--remote", "--remote-port", str(port),
+                           env=private_env(tmp_path), timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"coach: port {port} is already in use (another coach serve?); stop it, or choose another port with --port N"]
+    assert remote.returncode == 1     # before any sound or screening
+    assert remote.stderr.strip().splitlines() == [
+        f"coach: port {port} is already in use (another coach serve?); stop it, or choose another port with --remote-port N"]
 
 
 def test_lan_prints_the_pairing_code_and_a_qr_code_and_refuses_an_unpaired_request(tmp_path):

@@ -83,6 +83,6 @@ def remote_control(on: bool, lan: bool, port: int) -> Iterator[tuple[tuple, tupl
     from coach.web.remote import serving_remote
     from coach.web.server import ServeRequest
 
-    with serving_remote(ServeRequest(port=port, lan=lan),
+    with serving_remote(ServeRequest(port=port, lan=lan, port_option="--remote-port"),
                         lambda address: _announce(address, "Remote at", "--remote-lan serves a phone on your network")) as remote:
         yield (remote.attach,), (remote.on_event,)

@@ -47,6 +47,7 @@ class ServeRequest:
     pairing: bool | None = None           # None: with lan (tests pair on loopback too)
     background: str | None = None         # a built-in bed or an audio file under every phone session
     background_level_db: float | None = None
+    port_option: str = "--port"           # how the port is chosen, for the busy-port message
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def open_server(request: ServeRequest, remote: Remote | None = None) -> Bound:
     from coach.background.bed import background_for
 
     bed = background_for(request.background, request.background_level_db)   # a bad file: said before serving
-    sock = bind(LOOPBACK if not request.lan else "0.0.0.0", request.port)
+    sock = bind(LOOPBACK if not request.lan else "0.0.0.0", request.port, request.port_option)
     try:
         port = sock.getsockname()[1]
         pairing = Pairing() if (request.lan if request.pairing is None else request.pairing) else None
@@ -125,9 +126,9 @@ def open_server(request: ServeRequest, remote: Remote | None = None) -> Bound:
         raise
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, option: str = "--port") -> socket.socket:
     if not 0 <= port <= 65535:
-        raise UsageError(f"--port {port}: use a port from 1024 to 65535")
+        raise UsageError(f"{option} {port}: use a port from 1024 to 65535")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -137,9 +138,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise CoachError(f"port {port} is already in use (another coach serve?); stop it, or choose "
-                             f"another port with --port N") from None
+                             f"another port with {option} N") from None
         if exc.errno == errno.EACCES:
-            raise CoachError(f"port {port} needs special rights; choose a port from 1024 up with --port N") from None
+            raise CoachError(f"port {port} needs special rights; choose a port from 1024 up with {option} N") from None
         raise CoachError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.setblocking(False)
     return sock
