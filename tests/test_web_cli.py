@@ -55,7 +55,7 @@ def test_ctrl_c_stops_the_server_cleanly_while_a_phone_is_playing(tmp_path):
         assert "Only this computer can open it" in lines[1]
         with urllib.request.urlopen(f"{base}/", timeout=10) as reply:
             page = reply.read().decode()
-        assert '<script src="/static/app.js"' in page
+        assert '<script type="module" src="/static/app.js">' in page
         token = page.split('name="coach-csrf" content="')[1].split('"')[0]
         play = urllib.request.Request(f"{base}/api/play", data=json.dumps({"routine": "child-pose"}).encode(),
                                       headers={"x-coach-csrf": token, "content-type": "application/json"})
