@@ -15,6 +15,7 @@ from coach.cli.options import (
     background_options, compile_options, history_option, listen_options, playback_options, routine_argument, screening_options,
     timing_options, voice_choice, voice_options,
 )
+from coach.cli.serve_cmds import remote_control, remote_options
 from coach.cli.ui import Stages, screening_asker, warn
 from coach.session.run import SessionMode
 from coach.session.sigterm import SessionTerminated
@@ -23,7 +24,8 @@ PLAY_HELP = """Play a routine from pre-rendered clips (rendering what is missing
 
     ROUTINE is a built-in name (see 'coach list') or a path to a script. On a terminal, keys
     control the session: space pause/resume, n next step, p repeat step, q quit, s safety stop.
-    Hands-free: headset buttons and media keys always work; with --listen, spoken commands too.
+    Hands-free: headset buttons and media keys always work; with --listen, spoken commands too;
+    with --remote, the buttons of a web page (on a phone with --remote-lan).
 
     \b
     Examples:
@@ -62,9 +64,10 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @background_options
     @screening_options
     @history_option
+    @remote_options
     def command(routine, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, volume,
                 timing_log, listen, wake_word, background,
-                background_level, config_path, yes, cleared, history_db) -> None:
+                background_level, config_path, yes, cleared, history_db, remote, remote_lan, remote_port) -> None:
         from coach.library import resolve
         from coach.session.run import SessionHooks, SessionRequest, run_session
 
@@ -77,9 +80,9 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
             background=background, background_level_db=background_level,
             export_hint=f"coach export {routine} -o {Path(routine).stem}.mp3")
         try:
-            with Stages() as stages:
+            with Stages() as stages, remote_control(remote or remote_lan, remote_lan, remote_port) as (sources, sinks):
                 hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),
-                                     screen=sys.stdout, interactive=sys.stdout.isatty())
+                                     screen=sys.stdout, interactive=sys.stdout.isatty(), sources=sources, sinks=sinks)
                 run_session(request, hooks)
         except SessionTerminated as exc:
             if not exc.unfinished:

@@ -73,6 +73,10 @@ class SessionHooks:
     screen: TextIO | None = None                # where captions and the status line go
     interactive: bool = False                   # a terminal: status line redrawn in place, keys read
     keys: TextIO | None = field(default=None)   # where keys are read (None: standard input)
+    # More controls and views beside the terminal's (a web remote): each source is handed the
+    # session's command callable once; each sink gets every event of the session and of its exit.
+    sources: tuple[Callable[[Callable[[str], None]], None], ...] = ()
+    sinks: tuple[Callable[[Event], None], ...] = ()
 
 
 def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
@@ -199,11 +203,13 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
         if current:
             current[-1].command(name)
 
+    for source in hooks.sources:
+        source(send)
     with MediaKeys(send) as media_keys, \
             voice_control(*listening, output, voice, send, view, log, hooks.notice) as voice_commands:
         try:
             player = Player(prepared.timeline, prepared.clip_for, voice_commands.output, timing_log=log,
-                            on_event=_all(view, media_keys.on_event, voice_commands.on_event))
+                            on_event=_all(view, media_keys.on_event, voice_commands.on_event, *hooks.sinks))
             current.append(player)
             if set_bed is not None and bed is not None:
                 from coach.background.follow import SessionBed
@@ -220,7 +226,7 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
         if result.ended in ("safety-stop", "interrupted"):
             voice_commands.exiting = True
             _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, result.position_ms, current,
-                         _all(media_keys.on_event, voice_commands.on_event))
+                         _all(media_keys.on_event, voice_commands.on_event, *hooks.sinks))
         return result.ended
 
 
