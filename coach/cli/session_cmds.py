@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from coach.cli.options import (
-    background_options, compile_options, history_option, listen_options, playback_options, routine_argument, screening_options,
-    timing_options, voice_choice, voice_options,
+    background_options, compile_options, history_option, hold_sound_option, listen_options, playback_options,
+    routine_argument, screening_options, timing_options, voice_choice, voice_options,
 )
 from coach.cli.ui import Stages, screening_asker, warn
 from coach.session.run import SessionMode
@@ -44,13 +44,14 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @click.command(mode, help=help_text)
     @routine_argument()
     @timing_options
+    @hold_sound_option
     @voice_options
     @playback_options
     @listen_options
     @background_options
     @screening_options
     @history_option
-    def command(routine, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, volume,
+    def command(routine, verbosity, hold_scale, breath_scale, hold_sound, engine, voice, rate, cache_dir, volume,
                 timing_log, listen, wake_word, background,
                 background_level, config_path, yes, cleared, history_db) -> None:
         from coach.library import resolve
@@ -58,7 +59,7 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
 
         resolved = resolve(routine)
         request = SessionRequest(
-            routine=resolved, mode=mode, options=compile_options(verbosity, hold_scale, breath_scale, cleared),
+            routine=resolved, mode=mode, options=compile_options(verbosity, hold_scale, breath_scale, cleared, hold_sound),
             voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, volume=volume, timing_log=timing_log,
             history_db=history_db, config_path=config_path, assume_none=yes, listen=listen, wake_word=wake_word,
             background=background, background_level_db=background_level,
