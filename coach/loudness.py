@@ -81,36 +81,37 @@ def level_speech(pcm: np.ndarray, target_lufs: float = DEFAULT_LUFS,
     import numpy as np
 
     x = _as_float(pcm)
-    loudness = _in_context_lufs(x)
+    # Measured in context: between 400 ms of silence each side, as a clip sounds in a session, so how
+    # much silence an engine leaves at a clip's ends does not change its gain.
+    pad = np.zeros(int(_BLOCK_S * SAMPLE_RATE))
+    weighted = _k_weighted(np.concatenate((pad, x, pad)), SAMPLE_RATE)
+    loudness = _gated_loudness(_block_power(weighted, SAMPLE_RATE))
     if x.size == 0 or not math.isfinite(loudness):
         return np.asarray(pcm, dtype=np.int16).copy()
+
+    def loudness_with(gain: np.ndarray) -> float:
+        # The limiter's gain moves over 20 ms, slowly next to the K-weighting filters, so weighting
+        # once and applying the gain after gives the same figure (within 0.01 LU) at a fraction of the cost.
+        around = np.concatenate((np.full(pad.size, gain[0]), gain, np.full(pad.size, gain[-1])))
+        return _gated_loudness(_block_power(weighted * around, SAMPLE_RATE))
+
     ceiling = 10 ** (ceiling_dbtp / 20)
     target_lufs += SESSION_OFFSET_LU
     gain_db = min(target_lufs - loudness, MAX_GAIN_DB)
     # Oversampling is linear, so the peaks are found once and scaled with each round's gain.
     peaks = _oversampled_peaks(x)
-    y = _limit(x, peaks, 10 ** (gain_db / 20), ceiling)
+    gain = _limiter_gain(peaks, 10 ** (gain_db / 20), ceiling)
     for _ in range(_MAKEUP_ROUNDS):
-        shortfall_db = target_lufs - _in_context_lufs(y)
+        shortfall_db = target_lufs - loudness_with(gain)
         if shortfall_db < 0:
-            y = y * 10 ** (shortfall_db / 20)  # overshot: plain gain, which only lowers the peaks
+            gain = gain * 10 ** (shortfall_db / 20)  # overshot: plain gain, which only lowers the peaks
             break
         if shortfall_db < _MAKEUP_TOLERANCE_DB or gain_db >= MAX_GAIN_DB:
             break
         # The limiter takes back part of any extra gain, so ask for twice the shortfall.
         gain_db = min(gain_db + 2 * shortfall_db, MAX_GAIN_DB)
-        y = _limit(x, peaks, 10 ** (gain_db / 20), ceiling)
-    return np.clip(np.round(y * _FULL_SCALE), -32768, 32767).astype(np.int16)
-
-
-def _in_context_lufs(x: np.ndarray) -> float:
-    """A clip's loudness as it counts in a session, where silence or a pause surrounds it: measured
-    between 400 ms of silence each side, so how much silence an engine leaves at a clip's ends does not
-    change its gain."""
-    import numpy as np
-
-    pad = np.zeros(int(_BLOCK_S * SAMPLE_RATE))
-    return integrated_lufs(np.concatenate((pad, x, pad)))
+        gain = _limiter_gain(peaks, 10 ** (gain_db / 20), ceiling)
+    return np.clip(np.round(x * gain * _FULL_SCALE), -32768, 32767).astype(np.int16)
 
 
 # -- the pieces ---------------------------------------------------------------------------------------
@@ -197,10 +198,10 @@ def _true_peak(x: np.ndarray) -> float:
     return peak
 
 
-def _limit(x: np.ndarray, peaks: np.ndarray, gain: float, ceiling: float) -> np.ndarray:
-    """x times gain, and less wherever its true peak (peaks times gain) would pass the ceiling.
+def _limiter_gain(peaks: np.ndarray, gain: float, ceiling: float) -> np.ndarray:
+    """Per sample: gain, and less wherever the true peak (peaks times gain) would pass the ceiling.
 
-    The gain is a forward running minimum of what each sample needs, then a trailing running mean of
+    The cut is a forward running minimum of what each sample needs, then a trailing running mean of
     the same length: every mean covers a window that saw the sample, so the gain at each sample is at
     most what that sample needs, and it moves smoothly.
     """
@@ -210,11 +211,10 @@ def _limit(x: np.ndarray, peaks: np.ndarray, gain: float, ceiling: float) -> np.
 
     need = np.minimum(1.0, ceiling / np.maximum(peaks * gain, 1e-12))
     if need.min() >= 1.0:
-        return x * gain
+        return np.full(peaks.size, gain)
     w = max(1, SAMPLE_RATE * _LIMITER_WINDOW_MS // 1000)
     padded = np.concatenate((np.ones(w - 1), need, np.ones(w - 1)))
     # minimum_filter1d centres its window; origin shifts it to [i, i + w - 1].
     forward_min = minimum_filter1d(padded, size=w, mode="nearest", origin=-(w // 2))
     cumulative = np.concatenate(([0.0], np.cumsum(forward_min)))
-    smooth = (cumulative[w: w + x.size] - cumulative[: x.size]) / w
-    return x * (gain * smooth)
+    return gain * (cumulative[w: w + peaks.size] - cumulative[: peaks.size]) / w
