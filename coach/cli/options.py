@@ -110,13 +110,14 @@ background_options = _group(
                       f"or any audio file ffmpeg reads."),
     click.option("--background-level", type=click.FloatRange(MIN_LEVEL_DB, MAX_LEVEL_DB), default=DEFAULT_LEVEL_DB,
                  show_default=True, metavar="DB",
-                 help=f"The background's level between cues, in dBFS (speech is at -18); it drops {DUCK_DB:g} dB more under speech."),
+                 help=f"The background's level between cues, in dBFS (speech is at about -15); it drops {DUCK_DB:g} dB more under speech."),
 )
 
 hold_sound_option = click.option(
     "--hold-sound", type=click.Choice(HOLD_SOUNDS), default="breath", show_default=True,
     help="What sounds in a timed hold between its cues: breath, a quiet tone rising on each in-breath and "
-         "falling on each out-breath at the routine's pace; tick, a soft tick each second; none, silence.")
+         "falling on each out-breath at the routine's pace; tick, a soft tick each second; none, silence. "
+         "Off while listening for voice commands, so that \"stop\" is heard in a hold.")
 
 loudness_option = click.option(
     "--loudness", "loudness_lufs", type=click.FloatRange(MIN_LUFS, MAX_LUFS), default=DEFAULT_LUFS,

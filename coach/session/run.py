@@ -131,13 +131,17 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
         warning = too_often_note(done_today)
         hooks.notice(warning)
         options = dataclasses.replace(options, notes=options.notes + (warning,))
+    listening = _listening(request)
+    if listening[0] and options.hold_sound != "none":
+        # The microphone is closed while coach makes any sound, and a hold is where "stop" must be heard.
+        options = dataclasses.replace(options, hold_sound="none")
     prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice)
     ended = "interrupted"
     with _timing_log(request.timing_log) as log:
         session_id = history.start(prepared.routine.name, request.mode)
         try:
             with _sigterm_as_interrupt():
-                ended = _play(prepared, output, log, hooks, _listening(request), voice, bed)
+                ended = _play(prepared, output, log, hooks, listening, voice, bed)
         finally:
             history.end(session_id, ended)
             prepared.finish()
