@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from coach.cli.options import (
-    background_options, compile_options, history_option, listen_options, playback_options, routine_argument, screening_options,
-    timing_options, voice_choice, voice_options,
+    background_options, compile_options, history_option, hold_sound_option, listen_options, playback_options,
+    routine_argument, screening_options, timing_options, voice_choice, voice_options,
 )
 from coach.cli.serve_cmds import remote_control, remote_options
 from coach.cli.ui import Stages, screening_asker, warn
@@ -58,6 +58,7 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @click.command(mode, help=help_text + EXIT_STATUS)
     @routine_argument()
     @timing_options
+    @hold_sound_option
     @voice_options
     @playback_options
     @listen_options
@@ -65,13 +66,13 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @screening_options
     @history_option
     @remote_options
-    def command(routine, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, volume,
+    def command(routine, verbosity, hold_scale, breath_scale, hold_sound, engine, voice, rate, cache_dir, volume,
                 timing_log, listen, wake_word, background,
                 background_level, config_path, yes, cleared, history_db, remote, remote_lan, remote_port) -> None:
         from coach.library import resolve
         from coach.session.run import SessionHooks, SessionRequest, run_session
 
-        options = compile_options(verbosity, hold_scale, breath_scale, cleared)
+        options = compile_options(verbosity, hold_scale, breath_scale, cleared, hold_sound)
         resolved = resolve(routine, options, rate)   # refused before any device, question or render
         request = SessionRequest(
             routine=resolved, mode=mode, options=options,

@@ -142,6 +142,9 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
         warning = too_often_note(done_today)
         hooks.notice(warning)
         options = dataclasses.replace(options, notes=options.notes + (warning,))
+    if listening[0] and options.hold_sound != "none":
+        # The microphone is closed while coach makes any sound, and a hold is where "stop" must be heard.
+        options = dataclasses.replace(options, hold_sound="none")
     prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice,
                                  notice=hooks.notice)
     ended = "interrupted"
