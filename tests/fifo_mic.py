@@ -20,6 +20,26 @@ from pathlib import Path
 
 import numpy as np
 
+# One long hold: at minimal verbosity about 14 s of intro and "get ready", then 30 s of quiet.
+LONG_HOLD = """\
+format: 1
+kind: exercise
+name: long-hold
+title: Long hold
+description: One long hold, for the voice command tests.
+focus: [lower-back]
+equipment: [mat]
+position: kneeling
+setup_s: 0
+contraindications: []
+safety:
+  say: Stop if anything hurts.
+steps:
+  - say: Sit back.
+  - hold: {seconds: 30, countdown: 0}
+  - say: Well done.
+"""
+
 RATE = 16_000
 FRAME = 480                        # 30 ms, the microphone's read
 CONFIG = """pcm.!default {{

@@ -16,6 +16,7 @@ from coach.listen.gate import GatedOutput, SpeechGate
 from coach.listen.settings import ListenSettings, load_listen_settings
 from coach.player.scheduler import COMMANDS as PLAYER_COMMANDS
 from coach.player.segments import PlayerStep
+from fifo_mic import LONG_HOLD
 from support import run_coach
 from tools.listen_eval import render_16k
 
@@ -306,24 +307,6 @@ def test_a_voice_is_periodic_and_noise_is_not():
 
 # -- real sessions: tests/test_listen_sessions.py; here only the one without a microphone --------
 
-LONG_HOLD = """\
-format: 1
-kind: exercise
-name: long-hold
-title: Long hold
-description: One long hold, for the voice command tests.
-focus: [lower-back]
-equipment: [mat]
-position: kneeling
-setup_s: 0
-contraindications: []
-safety:
-  say: Stop if anything hurts.
-steps:
-  - say: Sit back.
-  - hold: {seconds: 30, countdown: 0}
-  - say: Well done.
-"""
 
 
 @pytest_slow

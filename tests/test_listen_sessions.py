@@ -13,30 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fifo_mic import FifoMicrophone, Script, cue_started, log_has
+from fifo_mic import LONG_HOLD, FifoMicrophone, Script, cue_started, log_has
 from support import COACH, private_env, run_coach
 from tools.listen_eval import render_16k
 
 pytestmark = pytest.mark.slow
 
-LONG_HOLD = """\
-format: 1
-kind: exercise
-name: long-hold
-title: Long hold
-description: One long hold, for the voice command tests.
-focus: [lower-back]
-equipment: [mat]
-position: kneeling
-setup_s: 0
-contraindications: []
-safety:
-  say: Stop if anything hurts.
-steps:
-  - say: Sit back.
-  - hold: {seconds: 30, countdown: 0}
-  - say: Well done.
-"""
 HOLD_STARTS = cue_started("Get ready, kneeling.")   # at minimal verbosity the 30 s hold follows it
 
 
