@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,6 +88,7 @@ class FifoMicrophone:
         self._script, self._log, self._noise = script, timing_log, noise_level
         self._done = threading.Event()
         self.said: list[int] = []        # which script steps were written
+        self.seen: list[tuple[float, dict]] = []   # each timing-log entry, with when this thread first saw it
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -104,9 +106,16 @@ class FifoMicrophone:
 
     def _entries(self) -> list[dict]:
         try:
-            return [json.loads(line) for line in self._log.read_text().splitlines() if line.strip()]
-        except (OSError, ValueError):
-            return []
+            lines = self._log.read_text().splitlines()
+        except OSError:
+            return [e for _, e in self.seen]
+        now = time.monotonic()
+        for line in lines[len(self.seen):]:
+            try:
+                self.seen.append((now, json.loads(line)))
+            except ValueError:   # a line being written: read again next time
+                break
+        return [e for _, e in self.seen]
 
     def _run(self) -> None:
         seed = 0
@@ -129,6 +138,7 @@ class FifoMicrophone:
                     write(clip + room_noise(len(clip), self._noise, seed))
                     self.said.append(index)
                 while not self._done.is_set():
+                    self._entries()
                     seed += 1
                     write(room_noise(FRAME, self._noise, seed))
         except (BrokenPipeError, OSError) as exc:   # the session closed the microphone: done
