@@ -36,7 +36,8 @@ def listen_targets(r: Results) -> list[tuple[str, str, bool | None]]:
                  count == 0))
     other = v["other_speech"]
     rows.append(("false accepts on other speech: 0 in at least one hour",
-                 f"{other['accepted']} in {other['hours']:.2f} h (95% bound {other['bound_per_hour']:.1f}/h)",
+                 f"{other['accepted']} in {other['hours']:.2f} h" + (f" (95% bound {other['bound_per_hour']:.1f}/h)"
+                                                                    if other["accepted"] == 0 else ""),
                  other["accepted"] == 0 and other["hours"] >= 1.0))
     for s in v.get("session") or []:
         if "p95_ms" in s:
@@ -75,7 +76,8 @@ def listen_section(r: Results) -> list[str]:
             f"{len([p for p in other['parts'] if p.startswith('sentences')])} voices, {other['remark_utterances']} "
             f"short remarks, people reading aloud): {other['accepted']} accepted, {other['decoded']} utterances "
             f"short enough to be decoded" + (": " + "; ".join(other["examples"]) if other["examples"] else "")
-            + f". With 0 events in T hours the 95% upper bound is 3/T per hour: {other['bound_per_hour']:.1f} per hour.", ""]
+            + (f". With 0 events in T hours the 95% upper bound is 3/T per hour: {other['bound_per_hour']:.1f} per hour."
+               if other["accepted"] == 0 else f": {other['accepted'] / other['hours']:.1f} per hour."), ""]
     wake = v.get("wake_word")
     if wake:
         out += [f"With the wake word (\"Coach, pause.\", {', '.join(wake['voices'])}, 10 dB): {wake['detected']:.0%} of "
