@@ -1,7 +1,12 @@
 """Voice commands wired into a session: the gated output, the listener, and what each command does.
 
 Off unless asked for (--listen, or "listen": true in the config file). With no microphone the person
-gets one line and the session plays on with its keys and media keys.
+gets one line and the session plays on with its keys and media keys; without the Whisper weights, one
+line says the grammar recognizer (less reliable) is used instead.
+
+The safety stop is fast: a provisional one (the grammar's instant "stop") pauses the session at once;
+confirmed, it becomes the safety stop and its guided exit; withdrawn, the session resumes where it was
+(the player's own pause and resume: nothing is skipped, an interrupted sentence is said again).
 """
 
 from __future__ import annotations
@@ -55,6 +60,11 @@ class _Whereabouts:
                 self._position_ms, self._at = event.position_ms, time.monotonic()
                 self._paused = isinstance(event, Paused) or (self._paused and not isinstance(event, Resumed))
 
+    @property
+    def paused(self) -> bool:
+        with self._lock:
+            return self._paused
+
     def position_ms(self) -> float:
         with self._lock:
             moved = 0.0 if self._paused else (time.monotonic() - self._at) * 1000
@@ -62,7 +72,7 @@ class _Whereabouts:
 
 
 @contextmanager
-def voice_control(enabled: bool, wake_word: bool, output: Output, voice: Voice | None, send: Callable[[str], None],
+def voice_control(enabled: bool, wake_word: bool, backend: str, output: Output, voice: Voice | None, send: Callable[[str], None],
                   show: Callable[[Event], None], log: TextIO | None,
                   notice: Callable[[str], None]) -> Iterator[VoiceControl]:
     """While in the block, spoken commands reach send(command) (the current player) and show(event)
@@ -70,27 +80,41 @@ def voice_control(enabled: bool, wake_word: bool, output: Output, voice: Voice |
     if not enabled:
         yield VoiceControl(output, lambda _event: None)
         return
+    from coach.listen.backends import choose
     from coach.listen.gate import GatedOutput, SpeechGate
     from coach.listen.listener import Listener
     from coach.player.events import Heard, Listening
 
+    backend, fallback_note = choose(backend)
     gate = SpeechGate()
     gated = GatedOutput(output, gate)
     where = _Whereabouts()
     control = VoiceControl(gated, where)
+    held = threading.Event()    # the session is paused by a provisional stop, awaiting the verdict
 
     def on_heard(heard: HeardCommand) -> None:
         command = heard.heard.command
         if control.exiting and command in _NOT_DURING_EXIT:
             return
-        if command == "time-left":
-            _answer(where, voice, gated)
+        if heard.stage == "provisional":
+            if where.paused:      # paused already: the sound is off, and a withdrawal must not resume it
+                return
+            held.set()
+            send("pause")
+        elif heard.stage == "withdrawn":
+            if held.is_set():
+                held.clear()
+                send("resume")
         else:
-            send(command)
-        show(Heard(heard.heard.phrase, command))
+            held.clear()   # decided: a stop ends the session, a pause keeps it paused, others act as ever
+            if command == "time-left":
+                _answer(where, voice, gated)
+            else:
+                send(command)
+            show(Heard(heard.heard.phrase, command))
         if log is not None:
-            log.write(json.dumps({"heard": heard.heard.phrase, "command": command,
-                                  "confidence": heard.heard.confidence, "position_ms": round(where.position_ms(), 1),
+            log.write(json.dumps({heard.stage: heard.heard.phrase, "command": command, "recognizer": backend,
+                                  "score": heard.heard.score, "position_ms": round(where.position_ms(), 1),
                                   "latency_ms": round(heard.latency_ms, 1)}) + "\n")
             log.flush()
 
@@ -100,7 +124,7 @@ def voice_control(enabled: bool, wake_word: bool, output: Output, voice: Voice |
         else:
             notice(f"voice commands are off: {error}; the keys still work")
 
-    listener = Listener(on_heard, gate, wake_word, on_ready=on_ready)
+    listener = Listener(on_heard, gate, wake_word, on_ready=on_ready, backend=backend)
     with ExitStack() as stack:
         try:
             stack.enter_context(listener)   # opens the microphone at once: none -> one line, the session plays on
@@ -108,6 +132,8 @@ def voice_control(enabled: bool, wake_word: bool, output: Output, voice: Voice |
             notice(str(exc))
             yield VoiceControl(output, lambda _event: None)
             return
+        if fallback_note is not None:
+            notice(fallback_note)
         yield control
 
 

@@ -171,21 +171,23 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     return ended
 
 
-def _listening(request: SessionRequest) -> tuple[bool, bool]:
-    """(listen, wake word): the command line's choice, else the config file's."""
+def _listening(request: SessionRequest) -> tuple[bool, bool, str]:
+    """(listen, wake word, recognizer): the command line's choice, else the config file's."""
+    from coach.listen.backends import DEFAULT_RECOGNIZER, configured
+
     if request.listen is False:
-        return False, False
+        return False, False, DEFAULT_RECOGNIZER
     from coach.listen.settings import load_listen_settings
     from coach.screening import default_config_path
 
     settings = load_listen_settings(request.config_path or default_config_path())
     listen = settings.listen if request.listen is None else request.listen
     wake_word = settings.wake_word if request.wake_word is None else request.wake_word
-    return listen, wake_word
+    return listen, wake_word, configured(request.config_path or default_config_path())
 
 
 def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks,
-          listening: tuple[bool, bool] = (False, False), voice: Voice | None = None,
+          listening: tuple[bool, bool, str] = (False, False, "whisper"), voice: Voice | None = None,
           bed: Background | None = None, terminated: Callable[[], bool] = lambda: False) -> str:
     """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
     coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit. Keys on
