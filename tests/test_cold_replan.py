@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from alsa_capture import write_capture_config
+from support import TINY_SCRIPT
 from coach.cache import ClipCache
 from coach.cli import cli
 from coach.speech import get_voice
@@ -20,19 +21,8 @@ from coach.timeline.compiler import GAP_MS
 
 pytestmark = pytest.mark.slow
 
-LONG_TALK = """\
-format: 1
-kind: exercise
-name: long-talk
-title: Long talk
-description: A long hold, then long sentences one after another.
-focus: [lower-back]
-equipment: [mat]
-position: kneeling
-setup_s: 0
-contraindications: []
-safety:
-  say: Move slowly and stop if anything hurts.
+# The tiny script's header, with a long hold first and long sentences after it.
+LONG_TALK = TINY_SCRIPT.format(conditions="").split("steps:")[0].replace("tiny-stretch", "long-talk") + """\
 steps:
   - hold: {seconds: 50, countdown: 0}
   - say: Let your shoulders soften towards the floor, and let your breathing settle into an easy rhythm.
