@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from coach import model as m
 from coach.library import builtin_names, resolve
 from coach.timeline.compiler import duration_ms
 from coach.timeline.estimate import estimate_spoken_ms
@@ -25,7 +27,11 @@ class Row:
                 "contraindications": list(self.contraindications)}
 
 
-def catalog(focus: str | None = None, equipment: str | None = None) -> list[Row]:
+def catalog(focus: str | None = None, equipment: str | None = None,
+            duration_for: Callable[[m.Routine], int] | None = None) -> list[Row]:
+    """duration_for: a routine's length (`coach list` gives the one `show` prints for the voice);
+    default: from the estimate."""
+    length = duration_for or (lambda routine: duration_ms(routine, estimate_spoken_ms))
     rows = []
     for name in builtin_names():
         routine = resolve(name)
@@ -33,7 +39,7 @@ def catalog(focus: str | None = None, equipment: str | None = None) -> list[Row]
             continue
         if equipment and equipment not in routine.equipment:
             continue
-        rows.append(Row(routine.name, routine.title, routine.kind, duration_ms(routine, estimate_spoken_ms), routine.focus,
+        rows.append(Row(routine.name, routine.title, routine.kind, length(routine), routine.focus,
                         routine.equipment, routine.contraindications))
     # Routines first: they are what most people will play.
     return sorted(rows, key=lambda r: (r.kind != "routine", r.name))

@@ -17,16 +17,23 @@ from coach.vocab import EQUIPMENT, FOCUS_AREAS
 @click.option("--equipment", type=click.Choice(EQUIPMENT),
               help="Only routines that use this equipment ('none': routines that need nothing).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
-def list_cmd(focus: str | None, equipment: str | None, as_json: bool) -> None:
+@voice_options
+def list_cmd(focus: str | None, equipment: str | None, as_json: bool, engine, voice, rate, cache_dir) -> None:
     """List the built-in exercises and routines.
+
+    MIN is the length `show` gives for the voice: measured from the audio cache when the routine has
+    been rendered for it, the engine's calibrated estimate otherwise.
 
     \b
     Example:
       coach list --equipment chair
     """
     from coach.catalog import catalog
+    from coach.model import CompileOptions
+    from coach.session.prepare import listed_duration
 
-    rows = catalog(focus=focus, equipment=equipment)
+    rows = catalog(focus=focus, equipment=equipment,
+                   duration_for=listed_duration(CompileOptions(), voice_choice(engine, voice, rate), cache_dir))
     name_w = max((len(r.name) for r in rows), default=4)
     echo_rows(rows, as_json, "No routine matches those filters.",
               f"{'NAME':<{name_w}}  {'KIND':<8}  {'MIN':>4}  {'FOCUS':<30}  EQUIPMENT",

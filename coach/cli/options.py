@@ -138,9 +138,8 @@ def compile_options(verbosity: str, hold_scale: float, breath_scale: float, clea
 
 
 def voice_choice(engine: str | None, voice: str | None, rate: int | None):
-    """The voice asked for; an unknown --voice is a usage error (exit 2) in every command taking it."""
+    """The voice asked for; an unknown --voice is a usage error (exit 2) in every command taking it.
+    A --voice that only one engine has picks that engine."""
     from coach.session import VoiceChoice
 
-    choice = VoiceChoice(engine, voice, rate)
-    choice.check()
-    return choice
+    return VoiceChoice(engine, voice, rate).check()

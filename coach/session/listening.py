@@ -1,8 +1,9 @@
 """Voice commands wired into a session: the gated output, the listener, and what each command does.
 
-Off unless asked for (--listen, or "listen": true in the config file). With no microphone the person
-gets one line and the session plays on with its keys and media keys; without the Whisper weights, one
-line says the grammar recognizer (less reliable) is used instead.
+Off unless asked for (--listen, or "listen": true in the config file). With no microphone, or a
+recognizer that cannot start, the person gets one line, hears it said in the session's voice (someone
+on the floor does not read the screen), and the session plays on with its keys and media keys; without
+the Whisper weights, one line says the grammar recognizer (less reliable) is used instead.
 
 The safety stop is fast: a provisional one (the grammar's instant "stop") pauses the session at once;
 confirmed, it becomes the safety stop and its guided exit; withdrawn, the session resumes where it was
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 from coach.errors import AudioInputError
 
 if TYPE_CHECKING:
+    from coach.listen.gate import SpeechGate
     from coach.listen.listener import HeardCommand
     from coach.player import Event, Output
     from coach.player.segments import PlayerStep
@@ -123,6 +125,7 @@ def voice_control(enabled: bool, wake_word: bool, backend: str, output: Output, 
             show(Listening())
         else:
             notice(f"voice commands are off: {error}; the keys still work")
+            _say(voice, gated, SPOKEN_OFF, gate)   # on the listener's thread, once coach is quiet
 
     listener = Listener(on_heard, gate, wake_word, on_ready=on_ready, backend=backend)
     with ExitStack() as stack:
@@ -130,11 +133,33 @@ def voice_control(enabled: bool, wake_word: bool, backend: str, output: Output, 
             stack.enter_context(listener)   # opens the microphone at once: none -> one line, the session plays on
         except AudioInputError as exc:
             notice(str(exc))
+            _say(voice, output, SPOKEN_NO_MICROPHONE)   # before the session's first sound
             yield VoiceControl(output, lambda _event: None)
             return
         if fallback_note is not None:
             notice(fallback_note)
         yield control
+
+
+SPOKEN_NO_MICROPHONE = "Voice commands are off: there is no microphone. The keys still work."
+SPOKEN_OFF = "Voice commands are off. The keys still work."
+_SAY_WAIT_S = 10.0   # the longest a spoken notice waits for coach to fall quiet, or for itself to end
+
+
+def _say(voice: Voice | None, output: Output, text: str, gate: SpeechGate | None = None) -> None:
+    """Say a notice in the session's voice and wait until it is said; with a gate, first wait (a
+    little) until coach's own sound has stopped, so the notice does not talk over a cue."""
+    if voice is None:
+        return
+    give_up = time.monotonic() + _SAY_WAIT_S
+    while gate is not None and gate.closed() and time.monotonic() < give_up:
+        time.sleep(0.05)
+    try:
+        handle = output.play(voice.render(text))
+        while handle.is_playing() and time.monotonic() < give_up + _SAY_WAIT_S:
+            time.sleep(0.02)
+    except Exception:  # noqa: BLE001 - a notice that cannot be spoken was printed all the same
+        pass
 
 
 def _answer(where: _Whereabouts, voice: Voice | None, output: Output) -> None:

@@ -216,6 +216,7 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
             player = Player(prepared.timeline, prepared.clip_for, voice_commands.output, timing_log=log,
                             on_event=_all(view, media_keys.on_event, voice_commands.on_event, *hooks.sinks))
             current.append(player)
+            prepared.follow(player)   # a cold session takes each clip's real length as it arrives
             if set_bed is not None and bed is not None:
                 from coach.background.follow import SessionBed
 

@@ -42,10 +42,13 @@ OUTRO_BY_POSITION = {
 
 
 def compile_timeline(routine: m.Routine, spoken_ms: SpokenMs, options: m.CompileOptions = m.CompileOptions(),
-                     lengths_from: str = "estimate") -> Timeline:
-    """Two passes: the first measures the session so the introduction can say how long it is."""
-    first = _Builder(spoken_ms, options).build(routine, minutes=0)
-    minutes = max(1, round(first.duration_ms / 60_000))
+                     lengths_from: str = "estimate", minutes: int | None = None) -> Timeline:
+    """Two passes: the first measures the session so the introduction can say how long it is.
+    minutes: what the introduction says instead (a session planned with generous slots that it
+    shortens as the real lengths arrive says the minutes it will take, not those of the slots)."""
+    if minutes is None:
+        first = _Builder(spoken_ms, options).build(routine, minutes=0)
+        minutes = max(1, round(first.duration_ms / 60_000))
     timeline = _Builder(spoken_ms, options).build(routine, minutes=minutes)
     return dataclasses.replace(timeline, lengths_from=lengths_from, verbosity=options.verbosity)
 
