@@ -142,8 +142,13 @@ class SessionClips:
             except Exception:  # noqa: BLE001 - a re-plan that fails leaves the plan as it was
                 pass
 
-    def close(self) -> None:
+    def close(self, drain_s: float = 0.0) -> None:
+        """Stop synthesis. With drain_s, first give the worker up to that long to finish what is queued
+        (after a completed session: what a safety stop says, so the next run has it cached)."""
+        deadline = time.monotonic() + drain_s
         with self._cond:
+            while self._queue and self.cache_error is None and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(min(left, 0.1))
             self._closed = True
             self._cond.notify_all()
         if self._thread is not None:

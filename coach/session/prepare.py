@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 Mode = Literal["play", "live", "export"]
 SpokenMs = Callable[[str], int]
+# After a completed session, how long the worker may go on making what is still queued: a short session
+# on a loaded machine can end before what a safety stop says is cached.
+DRAIN_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,14 @@ class Prepared:
         help at once, and those that mean seeing a doctor."""
         return compile_sentences("safety-stop", "Safety stop", spoken_exit(position), self.planned_ms)
 
-    def finish(self) -> None:
-        """Stop synthesis and record the cache's hits and misses; call when the session is over."""
+    def finish(self, completed: bool = False) -> None:
+        """Stop synthesis and record the cache's hits and misses; call when the session is over. After a
+        completed session the clips still queued (what a safety stop says comes early in that queue) get
+        up to DRAIN_S to be made, so the next run has them; a stopped session ends at once."""
         if self.replanner is not None:
             self.replanner.detach()
         if self.clips is not None:
-            self.clips.close()
+            self.clips.close(DRAIN_S if completed else 0.0)
         if self.cache is not None:
             self.cache.record_usage()
 

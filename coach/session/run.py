@@ -165,7 +165,7 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
                 if sigterm.received():
                     finished = _finish_within(prepared, FINISH_ON_SIGTERM_S)
                 else:
-                    prepared.finish()
+                    prepared.finish(completed=ended == "completed")
     if sigterm.received():
         raise SessionTerminated(unfinished=not finished)
     return ended
