@@ -20,8 +20,9 @@ Turn listening on with 'coach play ROUTINE --listen', or "listen": true in the c
 ("listen_recognizer": "pocketsphinx" there picks the grammar recognizer: instant, less reliable).
 
 Run on its own, this command checks the microphone: it listens and prints each command it hears
-(nothing is done) until Ctrl-C, or for --seconds. COACH_MIC chooses an ALSA capture device other
-than "default". With --file it runs a recording of your room through the same endpointer, voicing
+(nothing is done) until Ctrl-C, or for --seconds, with a level meter on a terminal. A microphone
+that gives nothing but digital silence for 3 s (muted, or the wrong device) is said at once, and the
+check then exits 1. COACH_MIC chooses an ALSA capture device other than "default". With --file it runs a recording of your room through the same endpointer, voicing
 check and recognizer a session uses, and prints each command with where in the file the words ended
 (--json: one JSON object a line).
 
@@ -73,14 +74,34 @@ def _listen_to_file(path: Path, backend: str, wake_word: bool, as_json: bool) ->
 
 
 def _listen_to_microphone(backend: str, wake_word: bool, seconds: float | None) -> None:
+    import sys
+
+    from coach.errors import AudioInputError
     from coach.listen.listener import HeardCommand, Listener
+    from coach.listen.meter import SILENCE_WARNING_S, LevelMeter, MeteredSource
+    from coach.listen.microphone import Microphone
+
+    on_terminal = sys.stderr.isatty()
+    shown = {"meter": False}
+
+    def echo(line: str, err: bool = False) -> None:
+        if shown["meter"]:   # the meter line is redrawn in place: clear it before a line of text
+            click.echo("\r\x1b[K", nl=False, err=True)
+            shown["meter"] = False
+        click.echo(line, err=err)
 
     def show(heard: HeardCommand) -> None:
         what = "heard" if heard.stage == "heard" else f"{heard.stage} (grammar)"
-        click.echo(f"{what}: {heard.heard.phrase} -> {heard.heard.command} "
-                   f"(score {heard.heard.score:+.2f}, {heard.latency_ms:.0f} ms after you stopped speaking)")
+        echo(f"{what}: {heard.heard.phrase} -> {heard.heard.command} "
+             f"(score {heard.heard.score:+.2f}, {heard.latency_ms:.0f} ms after you stopped speaking)")
 
-    with Listener(show, wake_word=wake_word, backend=backend) as listener:
+    try:
+        microphone = Microphone().open()
+    except AudioInputError as exc:
+        raise click.ClickException(f"cannot listen: {exc}") from None
+    meter = LevelMeter()
+    warned = False
+    with Listener(show, wake_word=wake_word, backend=backend, source=MeteredSource(microphone, meter)) as listener:
         listener.ready.wait()
         if listener.error is not None:
             raise click.ClickException(f"cannot listen: {listener.error}")
@@ -88,6 +109,18 @@ def _listen_to_microphone(backend: str, wake_word: bool, seconds: float | None) 
         deadline = None if seconds is None else time.monotonic() + seconds
         try:
             while deadline is None or time.monotonic() < deadline:
+                if not warned and meter.silent_s >= SILENCE_WARNING_S:
+                    warned = True
+                    echo(f"coach: no sound from the microphone ({microphone.device}) for "
+                         f"{SILENCE_WARNING_S:.0f} s: it may be muted or the wrong device "
+                         f"(set COACH_MIC to choose another, e.g. COACH_MIC=hw:1,0)", err=True)
+                if on_terminal:
+                    click.echo("\r\x1b[K" + "level " + meter.bar(), nl=False, err=True)
+                    shown["meter"] = True
                 time.sleep(0.05)
         except KeyboardInterrupt:
             pass
+    if shown["meter"]:
+        click.echo("\r\x1b[K", nl=False, err=True)
+    if not meter.heard_sound and warned:
+        raise click.ClickException(f"the microphone ({microphone.device}) gave nothing but silence")
