@@ -16,16 +16,11 @@ import pytest
 
 from coach.listen.meter import SILENCE_WARNING_S, LevelMeter
 from coach.listen.microphone import FRAME_BYTES
+from fifo_mic import CONFIG
 from support import COACH, run_coach
 
-MIC_CONFIG = """pcm.!default {{
-    type file
-    slave.pcm {{ type null }}
-    file "/dev/null"
-    infile "{infile}"
-    format "raw"
-}}
-"""
+# A microphone that reads a plain file: the pipe's config, with a file in the pipe's place.
+MIC_CONFIG = CONFIG.replace("{played}", "/dev/null").replace("{fifo}", "{infile}")
 
 
 def _frame(samples: np.ndarray) -> bytes:
