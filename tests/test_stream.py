@@ -178,7 +178,7 @@ def test_an_uninterrupted_session_bed_is_sample_for_sample_the_export_bed():
     timeline = small_timeline()
     background = load_background("ocean", -30.0)
     played = [0]
-    bed = SessionBed(background, timeline, lambda: played[0] * 1000 / SAMPLE_RATE)
+    bed = SessionBed(background, lambda: timeline, lambda: played[0] * 1000 / SAMPLE_RATE)
     pieces = []
     while played[0] < ms_to_samples(timeline.duration_ms):
         pieces.append(bed.next(PERIOD_SAMPLES))
@@ -193,7 +193,7 @@ def test_pause_and_a_skip_ramp_the_gain_instead_of_cutting_it():
     timeline = small_timeline()
     background = Background("dc", np.ones(1000, dtype=np.float32), -30.0)   # the samples are the gain
     position: list[float | None] = [4000.0]     # in the hold: the bed at its full level
-    bed = SessionBed(background, timeline, lambda: position[0])
+    bed = SessionBed(background, lambda: timeline, lambda: position[0])
     full = 32768 * 10 ** (-30 / 20)
     for _ in range(20):
         level = bed.next(PERIOD_SAMPLES)

@@ -22,9 +22,12 @@ SLEW_MS = 20        # the quickest the bed goes from its full level to silence, 
 
 
 class SessionBed:
-    """position_ms() is where the session is now (None: paused or not running, the bed is silent)."""
+    """position_ms() is where the session is now (None: paused or not running, the bed is silent), and
+    timeline() what the session plays now: a cold session is re-planned as its clips arrive, and the
+    bed ducks under the speech where it now falls."""
 
-    def __init__(self, background: Background, timeline: Timeline, position_ms: Callable[[], float | None]):
+    def __init__(self, background: Background, timeline: Callable[[], Timeline],
+                 position_ms: Callable[[], float | None]):
         self._background = background
         self._timeline = timeline
         self._position_ms = position_ms
@@ -32,15 +35,15 @@ class SessionBed:
         self._gain = 0.0            # the gain the last period ended on
         # Most the gain may change per sample: full level to silence in SLEW_MS.
         self._max_step = float(level_gain(background.level_db)) / max(1, ms_to_samples(SLEW_MS))
-        self._total = ms_to_samples(timeline.duration_ms)
 
     def next(self, count: int) -> np.ndarray:
         position_ms = self._position_ms()
         if position_ms is None:
             target = np.zeros(count)
         else:
-            start = min(max(ms_to_samples(int(position_ms)), 0), self._total)
-            target = bed_gain(self._background, self._timeline, start, count)
+            timeline = self._timeline()
+            start = min(max(ms_to_samples(int(position_ms)), 0), ms_to_samples(timeline.duration_ms))
+            target = bed_gain(self._background, timeline, start, count)
         gain = slewed(self._gain, target, self._max_step)
         self._gain = float(gain[-1]) if count else self._gain
         samples = self._background.samples(self._played, count)

@@ -220,7 +220,7 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
             if set_bed is not None and bed is not None:
                 from coach.background.follow import SessionBed
 
-                set_bed(SessionBed(bed, prepared.timeline, player.position_now))
+                set_bed(SessionBed(bed, lambda: player.timeline, player.position_now))
             with KeyReader(player.command, hooks.keys):
                 result = player.run()
         finally:
