@@ -59,12 +59,9 @@ def _alive(pid: int, host: str) -> bool:
 
 
 def default_history_path() -> Path:
-    env = os.environ.get("COACH_HISTORY_DB")
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
+    from coach import settings
 
-    return Path(user_data_dir("coach")) / "history.sqlite"
+    return settings.history_path()
 
 
 class History:

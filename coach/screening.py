@@ -7,12 +7,11 @@ it lost) so a user is asked once per condition, and can reset them. The caller d
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from coach import config
+from coach import config, settings
 from coach.errors import UsageError
 from coach.model import Routine
 from coach.vocab import CONDITIONS
@@ -24,12 +23,7 @@ AskFn = Callable[[Routine, tuple[str, ...]], dict[str, bool]]
 
 
 def default_config_path() -> Path:
-    env = os.environ.get("COACH_CONFIG")
-    if env:
-        return Path(env)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("coach")) / "config.json"
+    return settings.config_path()
 
 
 @dataclass(frozen=True)
@@ -83,6 +77,15 @@ class Answers:
     def _save(self) -> None:
         conditions = {**self._unknown, **dict(sorted(self.values.items()))}
         config.write(self.path, {**self._data, "conditions": conditions, "daily_limit": self.daily_limit})
+
+
+def parse_change(change: str) -> tuple[str, bool]:
+    """'knee-injury=yes' -> ('knee-injury', True); anything else is a UsageError saying the form."""
+    condition, sep, value = change.partition("=")
+    condition, value = condition.strip(), value.strip().lower()
+    if not sep or condition not in CONDITIONS or value not in config.YES + config.NO:
+        raise UsageError(f"'{change}' is not CONDITION=yes or CONDITION=no; conditions: {', '.join(CONDITIONS)}")
+    return condition, value in config.YES
 
 
 def evaluate(routine: Routine, answers: dict[str, bool], cleared: bool) -> Verdict:

@@ -60,7 +60,7 @@ def main() -> None:
 from coach.cli import audio_cmds, library_cmds, listen_cmds, safety_cmds, session_cmds, shell_cmds  # noqa: E402
 
 COMMANDS: tuple[click.Command, ...] = (
-    library_cmds.list_cmd, library_cmds.show, library_cmds.validate,
+    library_cmds.list_cmd, library_cmds.show, library_cmds.validate, library_cmds.new,
     session_cmds.play, session_cmds.live, listen_cmds.listen,
     audio_cmds.export, audio_cmds.render, audio_cmds.voices, audio_cmds.cache,
     safety_cmds.safety, safety_cmds.screening, safety_cmds.history, safety_cmds.stats,

@@ -27,26 +27,32 @@ def safety() -> None:
 @click.command()
 @config_option
 @click.option("--reset", is_flag=True, help="Forget every answer; you will be asked again.")
-def screening(config_path: Path | None, reset: bool) -> None:
-    """Show (or reset) your answers to the screening questions.
+@click.option("--set", "changes", multiple=True, metavar="CONDITION=yes|no",
+              help=f"Change one answer (repeatable). Conditions: {', '.join(CONDITIONS)}.")
+def screening(config_path: Path | None, reset: bool, changes: tuple[str, ...]) -> None:
+    """Show, change or reset your answers to the screening questions.
 
     \b
-    Example:
+    Examples:
+      coach screening --set knee-injury=yes
       coach screening --reset
     """
-    from coach.screening import Answers, default_config_path
+    from coach.library import personal_dir
+    from coach.screening import Answers, default_config_path, parse_change
 
     answers = Answers(config_path or default_config_path())
     if reset:
         answers.reset()
         click.echo(f"Screening answers forgotten ({answers.path}).")
         return
+    if changes:
+        answers.record(dict(parse_change(change) for change in changes))
     if not answers.values:
         click.echo("No screening answers yet: you will be asked before your next session.")
-        return
     for cond, has in answers.values.items():
         click.echo(f"  {'yes' if has else 'no ':<3}  {CONDITIONS[cond]}")
     click.echo(f"Daily limit per routine: {answers.daily_limit} starts. File: {answers.path}")
+    click.echo(f"Your routines folder: {personal_dir()}")
 
 
 @click.command()
