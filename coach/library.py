@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -241,9 +242,28 @@ sequence:
 """
 
 
+def save_personal(name: str, text: str, folder: Path | None = None) -> Path:
+    """Write a script (a plan) as NAME.yaml into your routines folder. Never overwrites (UsageError)."""
+    return _write_new(name, lambda: text, folder)
+
+
 def new_personal(name: str, from_name: str | None = None, folder: Path | None = None) -> Path:
     """Write NAME.yaml into your routines folder: a commented template, or a copy of a built-in
     renamed to NAME. Never overwrites (UsageError)."""
+    if from_name is not None and from_name not in builtin_names():
+        raise UsageError(f"no built-in called '{from_name}'{did_you_mean(from_name, builtin_names())}; "
+                         f"'coach list' shows them")
+
+    def text() -> str:
+        if from_name is None:
+            return _TEMPLATE.format(name=name, title=name.replace("-", " ").capitalize())
+        copied = (builtin_dir() / f"{from_name}.yaml").read_text(encoding="utf-8")
+        return copied.replace(f"\nname: {from_name}\n", f"\nname: {name}\n", 1)
+
+    return _write_new(name, text, folder)
+
+
+def _write_new(name: str, text: Callable[[], str], folder: Path | None) -> Path:
     from coach import atomic
     from coach.errors import CoachError
     from coach.script import name_problem
@@ -255,18 +275,10 @@ def new_personal(name: str, from_name: str | None = None, folder: Path | None = 
     path = folder / f"{name}.yaml"
     if path.exists():
         raise UsageError(f"{path} already exists; edit it, or remove it to start again")
-    if from_name is None:
-        text = _TEMPLATE.format(name=name, title=name.replace("-", " ").capitalize())
-    elif from_name in builtin_names():
-        text = (builtin_dir() / f"{from_name}.yaml").read_text(encoding="utf-8")
-        text = text.replace(f"\nname: {from_name}\n", f"\nname: {name}\n", 1)
-    else:
-        raise UsageError(f"no built-in called '{from_name}'{did_you_mean(from_name, builtin_names())}; "
-                         f"'coach list' shows them")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with atomic.atomic_write(path, mode="w") as f:
-            f.write(text)
+            f.write(text())
     except OSError as exc:
         raise CoachError(f"cannot write {path} ({exc.strerror}); set COACH_ROUTINES_DIR to a writable folder") from None
     return path

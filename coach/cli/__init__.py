@@ -57,11 +57,11 @@ def main() -> None:
 
 # Every command of coach. Imported last: the modules import click
 # options, not `cli`, so adding a command is a function in a module and one entry here.
-from coach.cli import audio_cmds, library_cmds, listen_cmds, safety_cmds, session_cmds, shell_cmds  # noqa: E402
+from coach.cli import audio_cmds, library_cmds, listen_cmds, plan_cmds, safety_cmds, session_cmds, shell_cmds  # noqa: E402
 
 COMMANDS: tuple[click.Command, ...] = (
     library_cmds.list_cmd, library_cmds.show, library_cmds.validate, library_cmds.new,
-    session_cmds.play, session_cmds.live, listen_cmds.listen,
+    plan_cmds.plan, session_cmds.play, session_cmds.live, listen_cmds.listen,
     audio_cmds.export, audio_cmds.render, audio_cmds.voices, audio_cmds.cache,
     safety_cmds.safety, safety_cmds.screening, safety_cmds.history, safety_cmds.stats,
     shell_cmds.completion,

@@ -62,9 +62,11 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @background_options
     @screening_options
     @history_option
+    @click.option("--no-progress", is_flag=True,
+                  help="Play the script as written: no holds from your history, no note from last time's safety stop.")
     def command(routine, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, volume,
                 timing_log, listen, wake_word, background,
-                background_level, config_path, yes, cleared, history_db) -> None:
+                background_level, config_path, yes, cleared, history_db, no_progress) -> None:
         from coach.library import resolve
         from coach.session.run import SessionHooks, SessionRequest, run_session
 
@@ -74,7 +76,7 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
             routine=resolved, mode=mode, options=options,
             voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, volume=volume, timing_log=timing_log,
             history_db=history_db, config_path=config_path, assume_none=yes, listen=listen, wake_word=wake_word,
-            background=background, background_level_db=background_level,
+            background=background, background_level_db=background_level, progress=not no_progress,
             export_hint=f"coach export {routine} -o {Path(routine).stem}.mp3")
         try:
             with Stages() as stages:
