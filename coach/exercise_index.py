@@ -4,7 +4,8 @@ scaled (docs/exercise-library.md, "the article gives"). Pure: read from the scri
 
 Where an article gives one value (child's pose: 30 s), that value is the upper bound and half of it the
 lower: shorter is always allowed, longer than the articles never. Where no article gives a time or a
-count, the exercise is played as written.
+count, the exercise is played as written. A lower bound is raised to the shortest value the coaching
+lint accepts (a hold too short for its cues would drop them), so a plan passes `validate --strict`.
 """
 
 from __future__ import annotations
@@ -117,10 +118,23 @@ def index() -> tuple[IndexedExercise, ...]:
         if not isinstance(script, m.Exercise) or name not in RULES:
             continue
         rule = RULES[name]
+        ranges = tuple(_lint_clean(script, r) for r in rule.ranges)
         out.append(IndexedExercise(name, script.title, script.position, script.focus, script.equipment,
-                                   script.contraindications, rule.role, rule.strong, rule.ranges,
-                                   tuple((r.knob, default_value(script, r.knob)) for r in rule.ranges)))
+                                   script.contraindications, rule.role, rule.strong, ranges,
+                                   tuple((r.knob, default_value(script, r.knob)) for r in ranges)))
     return tuple(out)
+
+
+def _lint_clean(exercise: m.Exercise, bounds: Range) -> Range:
+    """The range from the lowest value whose exercise the lint passes (the high end always does: the
+    scripts pass it as written, and longer holds only make room)."""
+    from coach.library import apply_overrides
+    from coach.lint import lint_exercise
+
+    for value in range(bounds.low, bounds.high):
+        if not lint_exercise(apply_overrides(exercise, m.Entry(exercise.name, **{bounds.knob: value}))):
+            return Range(bounds.knob, value, bounds.high)
+    return Range(bounds.knob, bounds.high, bounds.high)
 
 
 def by_name() -> dict[str, IndexedExercise]:

@@ -108,8 +108,8 @@ def build(request: PlanRequest) -> Plan:
         if best is None or (plan.fits and not best.fits):
             best = plan
         # Not yesterday's exact set, when there is a choice.
-        if plan.fits and {c.exercise.name for c in chosen} != last:
-            return plan
+        if not plan.fits or {c.exercise.name for c in chosen} != last:
+            return best
     assert best is not None
     return best
 
@@ -145,31 +145,51 @@ def _values(ex: IndexedExercise, fraction: float, request: PlanRequest) -> tuple
 def _fit(ranked: tuple[IndexedExercise, ...], request: PlanRequest) -> tuple[tuple[Chosen, ...], int, str | None]:
     target = request.minutes * 60_000
     low, high = target * (1 - TOLERANCE), target * (1 + TOLERANCE)
-    picked = _pick(ranked, target, request)
-    if not picked:
+    best: tuple[tuple[Chosen, ...], int] | None = None
+    for picked in _candidate_sets(ranked, target, request):
+        fraction = _bisect(picked, target, request)
+        chosen = _chosen(picked, fraction, request)
+        duration = compile_timeline(_routine(request, chosen), estimate_spoken_ms).duration_ms
+        if low <= duration <= high:
+            return chosen, duration, None
+        if best is None or abs(duration - target) < abs(best[1] - target):
+            best = (chosen, duration)
+    if best is None:
         return (), 0, "no exercise fits these choices"
-    # Whole set at the shortest and the longest: add or drop until the target is inside, then scale.
-    for _ in range(len(ranked)):
-        shortest, longest = _duration(picked, 0.0, request), _duration(picked, 1.0, request)
-        if shortest > high and len(picked) > 1:
-            picked = picked[:-1]
-            continue
-        if longest < low:
-            more = next((e for e in ranked if e not in picked), None)
-            if more is None:
-                break
-            picked = picked + (more,)
-            continue
-        break
-    fraction = _bisect(picked, target, request)
-    chosen = _chosen(picked, fraction, request)
-    duration = compile_timeline(_routine(request, chosen), estimate_spoken_ms).duration_ms
-    why_not = None
-    if not low <= duration <= high:
-        why_not = (f"only {len(ranked)} suitable exercise{'s' if len(ranked) != 1 else ''}: the closest is "
-                   f"{duration / 60000:.1f} minutes") if duration < low else (
-                   f"the shortest suitable exercise takes {duration / 60000:.1f} minutes")
-    return chosen, duration, why_not
+    chosen, duration = best
+    count = f"{len(ranked)} suitable exercise{'s' if len(ranked) != 1 else ''}"
+    why = (f"only {count}: the closest is {duration / 60000:.1f} minutes" if duration < low else
+           f"with {count}, the closest is {duration / 60000:.1f} minutes")
+    return chosen, duration, why
+
+
+_SEARCH_FROM = 12     # the best ranked exercises a fuller search looks among
+_SEARCH_SETS = 12     # the sets it compiles, best ranked first
+
+
+def _candidate_sets(ranked: tuple[IndexedExercise, ...], target: int,
+                    request: PlanRequest):
+    """The greedy set first; then, when that cannot be fitted, sets of the best ranked exercises whose
+    estimated shortest and longest take in the target, those made of the better ranked first."""
+    greedy = _pick(ranked, target, request)
+    if not greedy:
+        return
+    yield greedy
+    import itertools
+
+    pool = ranked[:_SEARCH_FROM]
+    base = _overhead_ms()
+    spans = {e: (_alone_ms(e, 0.0, request) - base, _alone_ms(e, 1.0, request) - base) for e in pool}
+    fitting = []
+    for size in range(1, len(pool) + 1):
+        for subset in itertools.combinations(pool, size):
+            shortest = base + sum(spans[e][0] for e in subset)
+            longest = base + sum(spans[e][1] for e in subset)
+            if shortest <= target * (1 + TOLERANCE) and longest >= target * (1 - TOLERANCE) and subset != greedy:
+                fitting.append((sum(pool.index(e) for e in subset) / size, subset))
+    fitting.sort(key=lambda f: f[0])
+    for _, subset in fitting[:_SEARCH_SETS]:
+        yield subset
 
 
 def _pick(ranked: tuple[IndexedExercise, ...], target: int, request: PlanRequest) -> tuple[IndexedExercise, ...]:
