@@ -56,7 +56,7 @@ def test_migration_2_keeps_every_row_of_files_older_versions_wrote(tmp_path):
         latest = history.rows(1)[0]
         assert (latest.exercises, dict(latest.options), latest.rating) == (
             (Done("child-pose", hold_s=30),), {"verbosity": "brief"}, "easier")
-        assert raw(db)[:5] == before
+        assert [r[:3] + r[4:] for r in raw(db)[:5]] == [r[:3] + r[4:] for r in before]
 
 
 def test_the_daily_limit_counts_sessions_that_ran_not_aborted_starts(tmp_path):
