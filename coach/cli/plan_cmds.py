@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from coach.cli.options import config_option, history_option
+from coach.cli.options import config_option, history_option, timing_options, voice_options
 from coach.cli.ui import warn
 from coach.exercise_index import PLACES
 from coach.vocab import EQUIPMENT, FOCUS_AREAS
@@ -24,15 +24,23 @@ from coach.vocab import EQUIPMENT, FOCUS_AREAS
 @click.option("--save", "save_name", metavar="NAME", help="Write it into your routines folder as NAME.yaml.")
 @click.option("--script", "print_script", is_flag=True, help="Print the routine script (YAML) instead of the summary.")
 @click.option("--no-progress", is_flag=True, help="Holds as the scripts have them, not as your history suggests.")
-@click.option("--play", "play_now", is_flag=True, help="Play it now (as 'coach play' does, with its defaults).")
+@click.option("--play", "play_now", is_flag=True,
+              help="Play it now, as 'coach play' would; the options below are for that session.")
 @config_option
 @history_option
+@timing_options
+@voice_options
+@click.option("--yes", "-y", is_flag=True, help="With --play: answer 'none of these apply to me' to the screening.")
 @click.pass_context
 def plan(ctx: click.Context, minutes: int, focus: str | None, place: str | None, equipment: tuple[str, ...],
          gentle: bool, seed: int | None, save_name: str | None, print_script: bool, no_progress: bool,
-         play_now: bool, config_path: Path | None, history_db: Path | None) -> None:
+         play_now: bool, config_path: Path | None, history_db: Path | None, verbosity: str, hold_scale: float,
+         breath_scale: float, engine: str | None, voice: str | None, rate: int | None, cache_dir: Path | None,
+         yes: bool) -> None:
     """Make a routine for you: the minutes, the area and the place you ask for, without what your
     screening answers rule out, ordered with the fewest changes of position, varied from day to day.
+    The minutes are met at full verbosity and the scripts' own pace; --verbosity, --hold-scale and
+    --breath-scale then change the session --play plays.
 
     \b
     Examples:
@@ -83,7 +91,8 @@ def plan(ctx: click.Context, minutes: int, focus: str | None, place: str | None,
         if saved is None:
             path.write_text(text, encoding="utf-8")
         ctx.invoke(session_cmds.play, routine=str(path), config_path=config_path, history_db=history_db,
-                   no_progress=no_progress)
+                   no_progress=no_progress, verbosity=verbosity, hold_scale=hold_scale, breath_scale=breath_scale,
+                   engine=engine, voice=voice, rate=rate, cache_dir=cache_dir, yes=yes)
 
 
 def _summary(made) -> str:
