@@ -126,6 +126,24 @@ def stop_note(rows: Iterable[SessionRow], titles: Mapping[str, str] | None = Non
     return f"Last time you stopped during the {title[0].lower() + title[1:]}: go gently."
 
 
+_UNITS = {"hold_s": "s", "breaths": "breaths", "reps": "times"}
+
+
+def hold_lines(rows: Iterable[SessionRow], shown: int = 6) -> list[str]:
+    """Each exercise's hold (or count) over its last sessions, for a terminal: what `coach stats` adds."""
+    rows = list(rows)
+    proposals = propose(rows)
+    exercises = by_name()
+    lines = []
+    for name, seen in sorted(holds_over_time(rows).items()):
+        bounds = knob_of(exercises[name])
+        assert bounds is not None
+        values = " ".join(str(v) for _, v in seen[-shown:])
+        nxt = f"; next {proposals[name].value}" if name in proposals else ""
+        lines.append(f"  {name:<32} {values} {_UNITS[bounds.knob]} (range {bounds.low}-{bounds.high}{nxt})")
+    return (["Holds by exercise, last sessions, oldest first:"] + lines) if lines else []
+
+
 def holds_over_time(rows: Iterable[SessionRow]) -> dict[str, list[tuple[str, int]]]:
     """name -> (date, hold or count) per session, oldest first: what `coach stats` shows."""
     exercises = by_name()

@@ -57,3 +57,26 @@ def test_a_planned_routine_plays_end_to_end_and_is_recorded(tmp_path):
     assert [d.name for d in row.exercises] == [e.name for e in routine.exercises]
     assert row.reached == len(routine.exercises) - 1 and row.ended_in == routine.exercises[-1].name
     assert dict(row.options) == {"verbosity": "minimal", "hold_scale": 0.25, "breath_scale": 1.0}
+
+
+def test_the_end_of_a_session_on_a_terminal_asks_how_it_was_once_and_records_it(tmp_path):
+    from support import COACH, tiny_script
+    from terminal import read_until, start_on_a_terminal
+
+    script = tiny_script(tmp_path)
+    config, _ = write_capture_config(tmp_path)
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(config), COACH_CACHE_DIR=str(tmp_path / "cache"),
+               COACH_CONFIG=str(tmp_path / "config.json"), COACH_HISTORY_DB=str(tmp_path / "history.sqlite"))
+    proc, master, slave = start_on_a_terminal(COACH + ["play", str(script), "--yes", "--engine", "espeak",
+                                                       "--verbosity", "minimal"], env)
+    try:
+        read_until(master, r"How was that: easier, right, or harder\?", timeout_s=120.0)
+        os.write(master, b"h\n")
+        proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 0
+    (row,) = History(Path(env["COACH_HISTORY_DB"])).rows()
+    assert (row.routine, row.outcome, row.rating) == ("tiny-stretch", "completed", "harder")

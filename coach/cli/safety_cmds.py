@@ -90,8 +90,8 @@ def history(history_db: Path | None, as_json: bool, limit: int) -> None:
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), metavar="FILE.png|FILE.svg",
               help="Also draw minutes per day into this image file.")
 def stats(history_db: Path | None, as_json: bool, days: int, plot_path: Path | None) -> None:
-    """Your progress: sessions and minutes this week, the streak of days, the routines done most, and
-    minutes per day as a chart.
+    """Your progress: sessions and minutes this week, the streak of days, the routines done most,
+    minutes per day as a chart, and each exercise's hold over time (with the next one proposed).
 
     \b
     Examples:
@@ -103,15 +103,19 @@ def stats(history_db: Path | None, as_json: bool, days: int, plot_path: Path | N
     from coach.history import History, default_history_path
     from coach.stats import summarize, summary_lines
 
+    from coach.progression import hold_lines, holds_over_time
+
     history_file = History(history_db or default_history_path())
-    summary = summarize(history_file.rows(), date.today(), days)
+    rows = history_file.rows()
+    summary = summarize(rows, date.today(), days)
     _tell(history_file.notes)
     if as_json:
         import json
 
-        click.echo(json.dumps(summary.to_json(), indent=2))
+        holds = {name: [{"date": d, "value": v} for d, v in seen] for name, seen in holds_over_time(rows).items()}
+        click.echo(json.dumps({**summary.to_json(), "holds": holds}, indent=2))
     else:
-        for line in summary_lines(summary, chart_days=min(days, 28)):
+        for line in summary_lines(summary, chart_days=min(days, 28)) + hold_lines(rows):
             click.echo(line)
     if plot_path is not None:
         from coach.stats_plot import plot_minutes

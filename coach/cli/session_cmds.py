@@ -82,7 +82,9 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
             with Stages() as stages:
                 hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),
                                      screen=sys.stdout, interactive=sys.stdout.isatty())
-                run_session(request, hooks)
+                ended = run_session(request, hooks)
+            if ended == "completed" and sys.stdin.isatty() and sys.stdout.isatty():
+                _ask_rating(resolved.name, history_db)
         except SessionTerminated as exc:
             if not exc.unfinished:
                 raise
@@ -94,6 +96,22 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
             os._exit(exc.exit_code)
 
     return command
+
+
+def _ask_rating(routine: str, history_db: Path | None) -> None:
+    """Once, at the end: how it felt, for coach.progression. Enter skips; nothing else is asked."""
+    from coach.history import History, HistoryError, default_history_path
+
+    # On the screen the session used (click.prompt would put the question on stderr).
+    click.echo("How was that: easier, right, or harder? [e/r/h, Enter to skip] ", nl=False)
+    answer = sys.stdin.readline().strip().lower()
+    rating = {"e": "easier", "r": "right", "h": "harder"}.get(answer[:1])
+    if rating is None:
+        return
+    try:
+        History(history_db or default_history_path()).rate_latest(routine, rating)
+    except HistoryError as exc:
+        warn(f"the rating is not recorded: {exc}")
 
 
 play = _session_command("play", PLAY_HELP)
