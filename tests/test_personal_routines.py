@@ -121,3 +121,20 @@ def test_cache_prune_keeps_the_clips_your_routines_use(tmp_path):
     # Without the routine, its own title is no longer used by anything, and goes.
     (mine / "my-reach.yaml").unlink()
     assert not run_coach("cache", "prune", "--engine", "espeak", env=home).stdout.startswith("Removed 0 clip(s)")
+
+
+def test_a_refusal_names_the_exercises_and_offers_an_alternative_that_fits(private_state):
+    from coach.library import resolve
+    from coach.screening import alternative
+
+    (private_state / "config.json").write_text(json.dumps({"conditions": {"knee-injury": "yes"}}))
+    result = run("export", "lower-back-relief", "-o", str(private_state / "x.mp3"), "--yes")
+    assert result.exit_code == 2
+    assert "'lower-back-relief' (Cat and cow and Child's pose) is not advised with a knee injury" in result.output
+    assert "'coach screening --set knee-injury=yes'" not in result.output
+    assert "'coach screening --set knee-injury=no' changes the answer" in result.output
+    other = alternative(resolve("lower-back-relief"), {"knee-injury": True})
+    assert other is not None and f"Instead: 'coach play {other}' fits your answers" in result.output
+    assert "knee-injury" not in resolve(other).contraindications
+    assert set(resolve(other).focus) & set(resolve("lower-back-relief").focus)
+    assert "'coach plan --minutes 10 --for lower-back' makes one without it" in result.output
