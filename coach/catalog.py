@@ -3,9 +3,10 @@ screening answers rule out."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from coach import model as m
 from coach.errors import CoachError, ScriptError
 from coach.library import builtin_names, personal_names, resolve
 from coach.timeline.compiler import duration_ms
@@ -38,9 +39,12 @@ class Row:
 
 
 def catalog(focus: str | None = None, equipment: str | None = None,
+            duration_for: Callable[[m.Routine], int] | None = None,
             answers: Mapping[str, bool] | None = None) -> list[Row]:
-    """Every routine and exercise `resolve` takes by name; `answers` (condition -> has it) marks the
-    rows they rule out."""
+    """Every routine and exercise `resolve` takes by name. duration_for: a routine's length (`coach
+    list` gives the one `show` prints for the voice; default: from the estimate); `answers`
+    (condition -> has it) marks the rows they rule out."""
+    length = duration_for or (lambda routine: duration_ms(routine, estimate_spoken_ms))
     mine = set(personal_names())
     rows = []
     for name in sorted(set(builtin_names()) | mine):
@@ -58,7 +62,7 @@ def catalog(focus: str | None = None, equipment: str | None = None,
         if equipment and equipment not in routine.equipment:
             continue
         ruled_out = tuple(c for c in routine.contraindications if (answers or {}).get(c))
-        rows.append(Row(routine.name, routine.title, routine.kind, duration_ms(routine, estimate_spoken_ms), routine.focus,
+        rows.append(Row(routine.name, routine.title, routine.kind, length(routine), routine.focus,
                         routine.equipment, routine.contraindications, origin, ruled_out))
     # Routines first: they are what most people will play.
     return sorted(rows, key=lambda r: (r.kind != "routine", r.name))

@@ -7,13 +7,17 @@ the length of the routine.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
+from coach.loudness import DEFAULT_LUFS
 from coach.timeline.model import Cue, Timeline
 from coach.tones import tone_pcm
 
@@ -24,26 +28,24 @@ ClipProvider = Callable[[str], np.ndarray]
 
 DEFAULT_CHUNK_MS = 30_000
 
-# Speech loudness: podcast-like. Each clip is scaled so the RMS of its voiced part is -18 dBFS, then
-# the gain is lowered if needed so no sample exceeds -1 dBFS (no compression: a very peaky clip ends
-# up a little quieter rather than distorted).
-SPEECH_RMS_DBFS = -18.0
-SPEECH_PEAK_DBFS = -1.0
-_GATE_DBFS = -50.0          # 20 ms blocks quieter than this (pauses, breaths) don't count in the RMS
-_GATE_BLOCK_MS = 20
-_MAX_GAIN_DB = 30.0         # never boost a near-silent clip into loud noise
-_FULL_SCALE = 32768.0
+# Speech loudness: every clip is levelled to one integrated loudness (coach.loudness: BS.1770 LUFS,
+# true peak limited), so a whole session measures that loudness, whether exported, played or live.
+# Levelling costs tens of ms per clip and a session repeats its phrases, so the result is kept.
+_LEVELLED_BUDGET_BYTES = 64 << 20   # about 25 minutes of levelled speech
+_levelled: OrderedDict[tuple[bytes, float], np.ndarray] = OrderedDict()
+_levelled_bytes = 0
+_levelled_lock = threading.Lock()
 _CLIP_SLACK_SAMPLES = SAMPLE_RATE // 1000 + 1   # how far a speech clip may run past its cue's end
 
 
 def iter_pcm_chunks(
     timeline: Timeline, clip_for: ClipProvider, chunk_ms: int = DEFAULT_CHUNK_MS,
-    background: Background | None = None,
+    background: Background | None = None, speech_lufs: float = DEFAULT_LUFS,
 ) -> Iterator[np.ndarray]:
     """Yield the whole session as int16 mono chunks of ms_to_samples(chunk_ms) samples (last one shorter).
 
     The chunks add up to exactly ms_to_samples(timeline.duration_ms) samples. Speech cues (non-empty
-    text) get clip_for(cue.text), loudness-normalised (see normalise_speech); tone cues get
+    text) get clip_for(cue.text) levelled to speech_lufs (see normalise_speech); tone cues get
     coach.tones.tone_pcm(cue.tone); a background plays under everything, ducked under speech
     (coach.background). Overlapping sounds are summed and clipped to int16.
 
@@ -65,7 +67,7 @@ def iter_pcm_chunks(
             cue = pending[next_cue]
             next_cue += 1
             start = ms_to_samples(cue.start_ms)
-            pcm = _sound_for(cue, clip_for)
+            pcm = _sound_for(cue, clip_for, speech_lufs)
             if len(pcm) and start + len(pcm) > chunk_start:
                 heapq.heappush(active, (start + len(pcm), seq, start, pcm))
                 seq += 1
@@ -87,13 +89,14 @@ def iter_pcm_chunks(
         yield np.clip(mixed, -32768, 32767).astype(np.int16)
 
 
-def mix_to_array(timeline: Timeline, clip_for: ClipProvider) -> np.ndarray:
+def mix_to_array(timeline: Timeline, clip_for: ClipProvider, speech_lufs: float = DEFAULT_LUFS) -> np.ndarray:
     """The whole session as one int16 array: for short routines and tests."""
-    chunks = list(iter_pcm_chunks(timeline, clip_for))
+    chunks = list(iter_pcm_chunks(timeline, clip_for, speech_lufs=speech_lufs))
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
 
 
-def mix_range(timeline: Timeline, clip_for: ClipProvider, start_ms: int, end_ms: int) -> np.ndarray:
+def mix_range(timeline: Timeline, clip_for: ClipProvider, start_ms: int, end_ms: int,
+              speech_lufs: float = DEFAULT_LUFS) -> np.ndarray:
     """Exactly mix_to_array(timeline, clip_for)[ms_to_samples(start_ms):ms_to_samples(end_ms)].
 
     Only the sounds that reach into the range are fetched (clip_for is not called for the others), so
@@ -110,35 +113,38 @@ def mix_range(timeline: Timeline, clip_for: ClipProvider, start_ms: int, end_ms:
         start = ms_to_samples(cue.start_ms)
         if start >= hi or _latest_end_sample(cue) <= lo:
             continue
-        pcm = _sound_for(cue, clip_for)
+        pcm = _sound_for(cue, clip_for, speech_lufs)
         a, b = max(start, lo), min(start + len(pcm), hi)
         if a < b:
             mixed[a - lo:b - lo] += pcm[a - start:b - start]
     return np.clip(mixed, -32768, 32767).astype(np.int16)
 
 
-def normalise_speech(clip: np.ndarray) -> np.ndarray:
-    """Scale raw engine output to SPEECH_RMS_DBFS (voiced part), peaks limited to SPEECH_PEAK_DBFS.
+def normalise_speech(clip: np.ndarray, target_lufs: float = DEFAULT_LUFS) -> np.ndarray:
+    """Raw engine output levelled to target_lufs, its true peak at most SPEECH_CEILING_DBTP, as int16.
 
-    The RMS is taken over 20 ms blocks louder than -50 dBFS, so leading/trailing silence and pauses
-    don't make a clip come out louder. Gain is capped at +30 dB; a silent clip is returned as is.
+    See coach.loudness.level_speech (silence is not counted, the gain is capped at +30 dB, a silent
+    clip is returned as is). The same clip and target give the same, remembered, read-only array.
     """
-    samples = np.asarray(clip, dtype=np.float64)
-    if samples.size == 0:
-        return np.zeros(0, dtype=np.int16)
-    block = ms_to_samples(_GATE_BLOCK_MS)
-    usable = samples[: samples.size - samples.size % block] if samples.size >= block else samples
-    blocks = usable.reshape(-1, min(block, usable.size))
-    block_power = np.mean(blocks * blocks, axis=1)
-    gate_power = (_FULL_SCALE * 10 ** (_GATE_DBFS / 20)) ** 2
-    voiced = block_power[block_power > gate_power]
-    peak = float(np.max(np.abs(samples)))
-    if voiced.size == 0 or peak == 0.0:
-        return np.asarray(clip, dtype=np.int16).copy()
-    rms = float(np.sqrt(np.mean(voiced)))
-    gain = _FULL_SCALE * 10 ** (SPEECH_RMS_DBFS / 20) / rms
-    gain = min(gain, 10 ** (_MAX_GAIN_DB / 20), _FULL_SCALE * 10 ** (SPEECH_PEAK_DBFS / 20) / peak)
-    return np.clip(np.round(samples * gain), -32768, 32767).astype(np.int16)
+    global _levelled_bytes
+    samples = np.ascontiguousarray(clip, dtype=np.int16)
+    key = (hashlib.blake2b(samples.tobytes(), digest_size=16).digest(), float(target_lufs))
+    with _levelled_lock:
+        found = _levelled.get(key)
+        if found is not None:
+            _levelled.move_to_end(key)
+            return found
+    from coach.loudness import level_speech
+
+    levelled = level_speech(samples, target_lufs)
+    levelled.flags.writeable = False
+    with _levelled_lock:
+        if key not in _levelled:
+            _levelled[key] = levelled
+            _levelled_bytes += levelled.nbytes
+            while _levelled_bytes > _LEVELLED_BUDGET_BYTES and len(_levelled) > 1:
+                _levelled_bytes -= _levelled.popitem(last=False)[1].nbytes
+    return levelled
 
 
 def _latest_end_sample(cue: Cue) -> int:
@@ -148,7 +154,7 @@ def _latest_end_sample(cue: Cue) -> int:
     return ms_to_samples(cue.end_ms) + _CLIP_SLACK_SAMPLES
 
 
-def _sound_for(cue: Cue, clip_for: ClipProvider) -> np.ndarray:
+def _sound_for(cue: Cue, clip_for: ClipProvider, speech_lufs: float) -> np.ndarray:
     if cue.kind == "tone":
         return tone_pcm(cue.tone)
     clip = np.asarray(clip_for(cue.text))
@@ -161,4 +167,4 @@ def _sound_for(cue: Cue, clip_for: ClipProvider) -> np.ndarray:
             f"speech clip is {len(clip) * 1000 // SAMPLE_RATE} ms but its cue lasts"
             f" {cue.duration_ms} ms: {cue!r}"
         )
-    return normalise_speech(clip)
+    return normalise_speech(clip, speech_lufs)

@@ -350,3 +350,4 @@ class CompileOptions:
     breath_scale: float = 1.0   # multiplies every inhale and exhale (slower or faster pace)
     cleared: bool = False       # a clinician approved it despite a named condition: say so at the start
     notes: tuple[str, ...] = () # extra safety notes spoken at the start (e.g. "third time today")
+    hold_sound: str = "none"    # what sounds in a timed hold between its cues: breath, tick or none

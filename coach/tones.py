@@ -1,7 +1,7 @@
-"""Soft synthesized cue tones (bell, tick, breath pacing), as int16 mono PCM at SAMPLE_RATE.
+"""Soft synthesized cue tones (bell, tick, breath pacing, hold sounds), as int16 mono PCM at SAMPLE_RATE.
 
-Every tone is quiet next to speech (speech is normalised to about -18 dBFS RMS, see coach.mix; tone
-peaks sit at -20 dBFS or lower) and starts and ends at zero through a fade, so it never clicks.
+Every tone is quiet next to speech (tone peaks sit at -20 dBFS or lower, see _PEAK_DBFS) and starts
+and ends at zero through a fade, so it never clicks.
 Lengths are fixed constants because the compiler times cues with them.
 """
 
@@ -16,7 +16,12 @@ from coach.audio_format import SAMPLE_RATE, ms_to_samples
 # The timeline model owns the lengths (the compiler must stay free of audio code); the shapes live here.
 from coach.timeline.model import TONE_MS
 
-_PEAK_DBFS = {"bell": -20.0, "tick": -26.0, "inhale": -24.0, "exhale": -24.0}
+# Peaks well under speech (levelled to -16 LUFS, peaks near -2 dBTP, see coach.loudness): every tone
+# measures more than 10 LU under speech, under BS.1770's relative gate, so tones never change a
+# session's measured loudness. The hold sounds (in-breath, out-breath, and the tick) are the softest:
+# they fill silence, they are not cues.
+_PEAK_DBFS = {"bell": -20.0, "tick": -26.0, "inhale": -24.0, "exhale": -24.0,
+              "in-breath": -30.0, "out-breath": -30.0}
 _FULL_SCALE = 32767
 
 
@@ -44,8 +49,12 @@ def _render(name: str) -> np.ndarray:
         wave = _tick(t)
     elif name == "inhale":
         wave = _glide(t, 330.0, 440.0)
-    else:
+    elif name == "exhale":
         wave = _glide(t, 440.0, 330.0)
+    elif name == "in-breath":
+        wave = _glide(t, 294.0, 392.0, warmth=0.3)   # D4 up to G4 over the tone
+    else:
+        wave = _glide(t, 392.0, 294.0, warmth=0.3)
     wave *= _edge_fades(n, fade_in_ms=4 if name != "tick" else 2, fade_out_ms=30 if name == "bell" else 8)
     peak = float(np.max(np.abs(wave))) or 1.0
     scaled = wave / peak * (10 ** (_PEAK_DBFS[name] / 20) * _FULL_SCALE)
@@ -69,13 +78,14 @@ def _tick(t: np.ndarray) -> np.ndarray:
     return np.exp(-t / 0.012) * np.sin(2 * np.pi * 1800.0 * t)
 
 
-def _glide(t: np.ndarray, from_hz: float, to_hz: float) -> np.ndarray:
+def _glide(t: np.ndarray, from_hz: float, to_hz: float, warmth: float = 0.0) -> np.ndarray:
     duration_s = t[-1] if len(t) else 1.0
     freq_hz = from_hz + (to_hz - from_hz) * t / duration_s
     phase = 2 * np.pi * np.cumsum(freq_hz) / SAMPLE_RATE
     # Raised-cosine body: swells and fades like a breath.
     body = np.sin(np.pi * t / duration_s) ** 2
-    return body * np.sin(phase)
+    # A little second harmonic keeps a low tone audible on a phone's small speaker.
+    return body * (np.sin(phase) + warmth * np.sin(2 * phase))
 
 
 def _edge_fades(n: int, fade_in_ms: int, fade_out_ms: int) -> np.ndarray:

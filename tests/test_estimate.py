@@ -31,9 +31,18 @@ def test_show_estimates_slower_speech_as_longer(engine):
 
 
 def test_espeak_follows_the_rate_in_proportion_and_piper_partly():
-    at_175 = estimate_spoken_ms(SENTENCE)
+    at_175 = estimate_spoken_ms(SENTENCE, None, "espeak")
     assert estimate_spoken_ms(SENTENCE, 90, "espeak") == pytest.approx(at_175 * 175 / 90, rel=0.01)
     assert estimate_spoken_ms(SENTENCE, 400, "espeak") == pytest.approx(at_175 * 175 / 400, rel=0.01)
     # Measured: Piper at 90 spoke 1.69x as long as at 175, at 400 0.59x.
-    assert estimate_spoken_ms(SENTENCE, 90, "piper") == pytest.approx(at_175 * 1.69, rel=0.03)
-    assert estimate_spoken_ms(SENTENCE, 400, "piper") == pytest.approx(at_175 * 0.59, rel=0.03)
+    piper_175 = estimate_spoken_ms(SENTENCE, 175, "piper")
+    assert estimate_spoken_ms(SENTENCE, 90, "piper") == pytest.approx(piper_175 * 1.69, rel=0.03)
+    assert estimate_spoken_ms(SENTENCE, 400, "piper") == pytest.approx(piper_175 * 0.59, rel=0.03)
+
+
+def test_each_engine_has_its_own_calibration_and_no_engine_means_espeaks():
+    assert estimate_spoken_ms(SENTENCE) == estimate_spoken_ms(SENTENCE, None, "espeak")
+    assert estimate_spoken_ms(SENTENCE, None, "piper") != estimate_spoken_ms(SENTENCE, None, "espeak")
+    # An engine with no calibration of its own gets the mean of the calibrated ones.
+    both = (estimate_spoken_ms(SENTENCE, None, "piper") + estimate_spoken_ms(SENTENCE, None, "espeak")) / 2
+    assert estimate_spoken_ms(SENTENCE, None, "another") == pytest.approx(both, abs=1)

@@ -11,13 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
-from coach.mix import (
-    SPEECH_PEAK_DBFS,
-    SPEECH_RMS_DBFS,
-    iter_pcm_chunks,
-    mix_to_array,
-    normalise_speech,
-)
+from coach.loudness import DEFAULT_LUFS, SESSION_OFFSET_LU, SPEECH_CEILING_DBTP, integrated_lufs, true_peak_dbtp
+from coach.mix import iter_pcm_chunks, mix_to_array, normalise_speech
 from coach.timeline.model import TONES, Chapter, Cue, Timeline
 from coach.tones import TONE_MS, tone_ms, tone_pcm
 
@@ -38,6 +33,11 @@ def noise_clip(text: str, ms: int = 400, level: float = 3000.0) -> np.ndarray:
     n = ms_to_samples(ms)
     env = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / 50.0)
     return np.round(rng.standard_normal(n) * level * env).astype(np.int16)
+
+
+def padded_in_silence(pcm: np.ndarray) -> np.ndarray:
+    silence = np.zeros(SAMPLE_RATE, np.int16)
+    return np.concatenate([silence, pcm, silence])
 
 
 def timeline(duration_ms: int, cues: list[Cue]) -> Timeline:
@@ -71,7 +71,8 @@ def test_tone_has_its_fixed_length_and_is_soft(name):
     assert pcm.dtype == np.int16
     assert len(pcm) == ms_to_samples(TONE_MS[name]) == ms_to_samples(tone_ms(name))
     assert dbfs(float(np.max(np.abs(pcm.astype(np.int32))))) <= -19.5   # well below speech peaks
-    assert dbfs(rms(pcm)) < SPEECH_RMS_DBFS - 6                          # and well below speech level
+    # Well below speech, under BS.1770's relative gate: tones never count in a session's loudness.
+    assert integrated_lufs(pcm) < DEFAULT_LUFS - 10
     # Fades at both ends: no click when the tone starts or stops.
     assert abs(int(pcm[0])) <= 1 and abs(int(pcm[-1])) <= 1
     peak = int(np.max(np.abs(pcm.astype(np.int32))))
@@ -81,7 +82,7 @@ def test_tone_has_its_fixed_length_and_is_soft(name):
 
 
 def test_tone_lengths_are_the_documented_constants():
-    assert TONE_MS == {"bell": 1200, "tick": 60, "inhale": 250, "exhale": 250}
+    assert TONE_MS == {"bell": 1200, "tick": 60, "inhale": 250, "exhale": 250, "in-breath": 1200, "out-breath": 1200}
     assert set(TONE_MS) == set(TONES)
 
 
@@ -98,6 +99,10 @@ def test_tone_inhale_rises_and_exhale_falls():
     assert second > first
     first, second = halves("exhale")
     assert second < first
+    first, second = halves("in-breath")
+    assert second > first
+    first, second = halves("out-breath")
+    assert second < first
 
 
 def test_tone_unknown_name_is_an_error():
@@ -112,11 +117,11 @@ def test_tone_arrays_are_read_only_so_the_cache_cannot_be_corrupted():
 
 # --- loudness --------------------------------------------------------------------------------------
 
-def test_normalise_brings_quiet_speech_to_minus_18_dbfs_rms():
+def test_normalise_brings_quiet_speech_to_the_default_loudness():
     clip = noise_clip("quiet", ms=1000, level=300.0)
     out = normalise_speech(clip)
     assert out.dtype == np.int16
-    assert abs(dbfs(rms(out)) - SPEECH_RMS_DBFS) < 0.5
+    assert abs(integrated_lufs(padded_in_silence(out)) - DEFAULT_LUFS - SESSION_OFFSET_LU) < 0.2
 
 
 def test_normalise_ignores_silence_around_the_voice():
@@ -124,15 +129,27 @@ def test_normalise_ignores_silence_around_the_voice():
     padded = np.concatenate([np.zeros(SAMPLE_RATE, np.int16), voice, np.zeros(SAMPLE_RATE, np.int16)])
     out = normalise_speech(padded)
     voiced = out[SAMPLE_RATE:SAMPLE_RATE + len(voice)]
-    assert abs(dbfs(rms(voiced)) - SPEECH_RMS_DBFS) < 1.0
+    # The same gain as the voice alone: how much silence an engine leaves around a clip does not count.
+    alone = normalise_speech(voice)
+    assert abs(rms(voiced) / rms(alone) - 1) < 0.01
+    assert abs(integrated_lufs(padded_in_silence(alone)) - DEFAULT_LUFS - SESSION_OFFSET_LU) < 0.2
     assert not out[:SAMPLE_RATE].any() and not out[-SAMPLE_RATE:].any()
 
 
-def test_normalise_limits_peaks_to_minus_1_dbfs():
+def test_normalise_limits_true_peaks_to_the_speech_ceiling():
     clip = noise_clip("peaky", ms=1000, level=200.0)
-    clip[1000] = 30000  # one huge spike: the RMS target alone would clip it
+    clip[1000] = 30000  # one huge spike: the loudness target alone would clip it
     out = normalise_speech(clip)
-    assert dbfs(float(np.max(np.abs(out.astype(np.int32))))) <= SPEECH_PEAK_DBFS + 0.01
+    assert true_peak_dbtp(out) <= SPEECH_CEILING_DBTP + 0.05
+
+
+def test_normalise_remembers_each_clip_and_keeps_it_read_only():
+    clip = noise_clip("again", ms=600)
+    first = normalise_speech(clip)
+    assert normalise_speech(clip.copy()) is first
+    assert normalise_speech(clip, -20.0) is not first
+    with pytest.raises(ValueError):
+        first[0] = 1
 
 
 def test_normalise_leaves_silence_and_empty_clips_alone():

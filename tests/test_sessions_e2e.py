@@ -49,8 +49,9 @@ def coach(env, *args, **kwargs):
 
 
 def timeline_of(script: Path, env: dict):
-    """The same timeline the CLI plays: measured lengths from the same cache."""
-    return preview_timeline(resolve(str(script)), CompileOptions(verbosity="minimal"), VoiceChoice("espeak"),
+    """The same timeline the CLI plays: measured lengths from the same cache, the default hold sound."""
+    return preview_timeline(resolve(str(script)), CompileOptions(verbosity="minimal", hold_sound="breath"),
+                            VoiceChoice("espeak"),
                          Path(env["COACH_CACHE_DIR"]))
 
 

@@ -177,7 +177,10 @@ def test_both_sides_get_equal_holds(routine, spoken_ms, opts):
 @PROPS
 @given(routines(), spoken_lengths(), options())
 def test_duration_and_chapters_tile_the_routine(routine, spoken_ms, opts):
-    timeline = compile_random(routine, spoken_ms, opts)
+    check_tiling(compile_random(routine, spoken_ms, opts))
+
+
+def check_tiling(timeline):
     assert timeline.duration_ms == max(c.end_ms for c in timeline.cues)
     chapters = timeline.chapters
     assert chapters[0].start_ms == 0 and chapters[-1].end_ms == timeline.duration_ms

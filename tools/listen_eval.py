@@ -1,13 +1,13 @@
 """Measuring voice commands on recorded audio: detection in noise, false triggers, latency.
 
-Everything runs through coach.listen's own loop (Utterances: endpointer, gate, recognizer), fed frame by
-frame from arrays instead of a microphone, so it runs faster than real time and every figure is about
-the same code a session uses. Used by scripts/bench (section `listen`) and by tests/test_listen.py.
+Everything runs through coach.listen's own loop (coach.listen.recording: endpointer, gate, voicing check,
+the grammar's first pass and the recognizer), fed frame by frame from arrays instead of a microphone, so
+every figure is about the same code a session uses. Used by scripts/bench (section `listen`) and by the
+tests. A Pair is what a session loads: (the grammar's first pass, the judge with the strong recognizer).
 """
 
 from __future__ import annotations
 
-import time
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,12 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.listen.commands import PHRASE_COMMANDS
-from coach.listen.listener import Utterances
-from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE
-from coach.listen.recognizer import CommandRecognizer
+from coach.listen.listener import Judge, load_recognizers
+from coach.listen.microphone import FRAME_BYTES, RATE
+from coach.listen.recording import Found
+from coach.listen.recording import listen_through as _listen_through
 from coach.speech.base import MARGIN_MS
 
-FRAME_SAMPLES = FRAME_BYTES // 2
+Pair = tuple[object, Judge]     # (the grammar's first pass, the judge)
+
 LEAD_S, TAIL_S = 0.6, 1.0        # quiet before and after each command in a detection trial
 
 # Short things people say on a mat that are not commands: the hard case for false accepts.
@@ -38,6 +40,7 @@ class Trial:
     snr_db: float | None     # None: no noise
     heard: str | None        # the command acted on, if any
     latency_ms: float | None
+    provisional_ms: float | None = None   # a provisional safety stop: how soon after the words it came
 
     @property
     def expected(self) -> str:
@@ -58,6 +61,28 @@ def render_16k(engine: str, texts: Iterable[str], voice: str | None = None, rate
     return [asr.resample_for_recognizer(v.render(t), SAMPLE_RATE) for t in texts]
 
 
+HUMAN_RECORDINGS = ("beckett.wav", "clone-test.wav", "endgame_nagg_nell.wav", "two_cities.wav")
+
+
+def human_speech(names: Sequence[str] = HUMAN_RECORDINGS) -> np.ndarray:
+    """People reading aloud: the demo recordings inside the moonshine-voice package (read where it is
+    installed, nothing copied), joined with a second of quiet between them, at 16 kHz."""
+    import importlib.util
+    from pathlib import Path
+
+    from tools import asr
+
+    spec = importlib.util.find_spec("moonshine_voice")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the human recordings come with moonshine-voice: pip install moonshine-voice==0.1.5")
+    assets = Path(list(spec.submodule_search_locations)[0]) / "assets"
+    clips = []
+    for name in names:
+        pcm, rate = asr.read_wav(assets / name)
+        clips.append(asr.resample_for_recognizer(pcm, rate))
+    return with_gaps(clips, 1.0)
+
+
 def pink_noise(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     spectrum = np.fft.rfft(rng.standard_normal(n))
@@ -76,37 +101,38 @@ def with_noise(signal: np.ndarray, reference: np.ndarray, snr_db: float | None, 
     return np.clip(np.round(out), -32768, 32767).astype(np.int16)
 
 
-def listen_through(audio: np.ndarray, recognizer: CommandRecognizer, gate=None) -> list[tuple[float, str, str, float]]:
-    """Every command heard in 16 kHz audio: (decided at, in seconds of the audio; phrase; command;
-    seconds spent deciding). gate: anything with closed(at_s) in seconds of the audio."""
-    utterances = Utterances(recognizer, gate, clock=lambda: 0.0)
-    heard = []
-    frames = len(audio) // FRAME_SAMPLES
-    data = np.ascontiguousarray(audio[: frames * FRAME_SAMPLES], dtype="<i2").tobytes()
-    for i in range(frames):
-        frame_end = (i + 1) * FRAME_S
-        started = time.perf_counter()
-        got = utterances.push(data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], frame_end, 0.0)
-        if got is not None:
-            heard.append((frame_end, got.heard.phrase, got.heard.command, time.perf_counter() - started))
-    return heard
+def recognizers(backend: str = "whisper", wake_word: bool = False) -> Pair:
+    return load_recognizers(backend, wake_word)   # type: ignore[return-value]
 
 
-def detection_trials(clips: dict[tuple[str, str], np.ndarray], snrs: Sequence[float | None],
-                     recognizer: CommandRecognizer) -> list[Trial]:
+def listen_through(audio: np.ndarray, pair: Pair, gate=None, stages: tuple[str, ...] = ("heard",)) -> list[Found]:
+    """The events of those stages in 16 kHz audio (default: the commands acted on). gate: anything with
+    closed(at_s) in seconds of the audio."""
+    first, judge = pair
+    return [f for f in _listen_through(audio, first, judge, gate) if f.stage in stages]   # type: ignore[arg-type]
+
+
+def detection_trials(clips: dict[tuple[str, str], np.ndarray], snrs: Sequence[float | None], pair: Pair) -> list[Trial]:
     """Each clip (voice, phrase) -> 16 kHz int16, said once between quiet stretches, in each noise level.
-    Latency: from the end of the speech to the decision, plus the time the decision took to compute."""
+    Latency: from the end of the speech to the decision (the endpointer's wait), plus the time the
+    decision took to compute."""
     trials = []
     for seed, ((voice, phrase), clip) in enumerate(clips.items()):
         lead, tail = np.zeros(int(LEAD_S * RATE)), np.zeros(int(TAIL_S * RATE))
         for snr in snrs:
             audio = with_noise(np.concatenate([lead, clip, tail]), clip, snr, seed)
             speech_end = LEAD_S + (len(clip) / RATE) - MARGIN_MS / 1000
-            heard = listen_through(audio, recognizer)
-            first = heard[0] if heard else None
-            latency = None if first is None else (first[0] - speech_end + first[3]) * 1000
-            trials.append(Trial(voice, phrase, snr, first[2] if first else None, latency))
+            found = listen_through(audio, pair, stages=("heard", "provisional"))
+            heard = next((f for f in found if f.stage == "heard"), None)
+            quick = next((f for f in found if f.stage == "provisional"), None)
+            trials.append(Trial(voice, phrase, snr, heard.command if heard else None,
+                                None if heard is None else _latency_ms(heard, speech_end),
+                                None if quick is None else _latency_ms(quick, speech_end)))
     return trials
+
+
+def _latency_ms(found: Found, speech_end_s: float) -> float:
+    return (found.decided_s - speech_end_s + found.compute_s) * 1000
 
 
 class IntervalGate:

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from coach.cli.options import (
-    background_options, cache_dir_option, compile_options, format_option, routine_argument, screening_options, timing_options, voice_choice,
-    voice_options,
+    background_options, cache_dir_option, compile_options, format_option, hold_sound_option, loudness_option, routine_argument,
+    screening_options, timing_options, voice_choice, voice_options,
 )
 from coach.cli.ui import Stages, screening_asker
 
@@ -73,28 +73,31 @@ def render(routines, render_all, verbosity, hold_scale, breath_scale, engine, vo
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="The file to write (.mp3 or .wav).")
 @format_option
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@loudness_option
 @timing_options
+@hold_sound_option
 @voice_options
 @background_options
 @screening_options
-def export(routine, output, fmt, force, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir,
-           background, background_level, config_path, yes, cleared) -> None:
+def export(routine, output, fmt, force, loudness_lufs, verbosity, hold_scale, breath_scale, hold_sound, engine, voice,
+           rate, cache_dir, background, background_level, config_path, yes, cleared) -> None:
     """Export a whole routine as one MP3 (a chapter per exercise) or WAV, with a .vtt transcript.
 
     \b
     Examples:
       coach export morning-back -o back.mp3
       coach export bedtime-unwind -o night.mp3 --background rain --background-level -34
+      coach export desk-break -o desk.mp3 --loudness -23 --hold-sound tick
     """
     from coach.library import resolve
     from coach.session.export import export_routine
 
-    options = compile_options(verbosity, hold_scale, breath_scale, cleared)
+    options = compile_options(verbosity, hold_scale, breath_scale, cleared, hold_sound)
     resolved = resolve(routine, options, rate)
     with Stages() as stages:
         result, exported = export_routine(
             resolved, output, options=options,
-            voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, fmt=fmt, force=force,
+            voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, fmt=fmt, force=force, loudness_lufs=loudness_lufs,
             config_path=config_path, assume_none=yes, ask=screening_asker(),
             render_progress=stages.stage("Rendering"), export_progress=stages.stage("Exporting"),
             background=background, background_level_db=background_level)

@@ -19,11 +19,16 @@ from coach.vocab import EQUIPMENT, FOCUS_AREAS
 @click.option("--suitable", is_flag=True, help="Hide what your screening answers rule out.")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
-def list_cmd(focus: str | None, equipment: str | None, suitable: bool, config_path: Path | None, as_json: bool) -> None:
+@voice_options
+def list_cmd(focus: str | None, equipment: str | None, suitable: bool, config_path: Path | None, as_json: bool,
+             engine, voice, rate, cache_dir) -> None:
     """List the exercises and routines: the built-ins and yours.
 
     Yours (in your routines folder; 'coach new' starts one) are marked 'yours'; one with a built-in's
     name replaces it. What your screening answers rule out is marked 'not for you'.
+
+    MIN is the length `show` gives for the voice: measured from the audio cache when the routine has
+    been rendered for it, the engine's calibrated estimate otherwise.
 
     \b
     Examples:
@@ -32,9 +37,13 @@ def list_cmd(focus: str | None, equipment: str | None, suitable: bool, config_pa
     """
     from coach.catalog import catalog
     from coach.library import personal_dir
+    from coach.model import CompileOptions
     from coach.screening import Answers, default_config_path
+    from coach.session.prepare import listed_duration
 
-    rows = catalog(focus=focus, equipment=equipment, answers=Answers(config_path or default_config_path()).values)
+    rows = catalog(focus=focus, equipment=equipment,
+                   duration_for=listed_duration(CompileOptions(), voice_choice(engine, voice, rate), cache_dir),
+                   answers=Answers(config_path or default_config_path()).values)
     hidden = [r for r in rows if r.ruled_out_by] if suitable else []
     rows = [r for r in rows if r not in hidden]
     name_w = max((len(r.name) for r in rows), default=4)

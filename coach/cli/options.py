@@ -14,8 +14,10 @@ import click
 
 from coach.background import BUILTIN_BEDS, DEFAULT_LEVEL_DB, DUCK_DB, MAX_LEVEL_DB, MIN_LEVEL_DB
 from coach.export import FORMATS
+from coach.loudness import DEFAULT_LUFS, MAX_LUFS, MIN_LUFS
 from coach.speech import ENGINES
 from coach.speech.base import DEFAULT_RATE_WPM, MAX_RATE_WPM, MIN_RATE_WPM
+from coach.timeline.hold_sound import HOLD_SOUNDS
 from coach.vocab import VERBOSITIES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -108,23 +110,36 @@ background_options = _group(
                       f"or any audio file ffmpeg reads."),
     click.option("--background-level", type=click.FloatRange(MIN_LEVEL_DB, MAX_LEVEL_DB), default=DEFAULT_LEVEL_DB,
                  show_default=True, metavar="DB",
-                 help=f"The background's level between cues, in dBFS (speech is at -18); it drops {DUCK_DB:g} dB more under speech."),
+                 help=f"The background's level between cues, in dBFS (speech is at about -15); it drops {DUCK_DB:g} dB more under speech."),
 )
+
+hold_sound_option = click.option(
+    "--hold-sound", type=click.Choice(HOLD_SOUNDS), default="breath", show_default=True,
+    help="What sounds in a timed hold between its cues: breath, a quiet tone rising on each in-breath and "
+         "falling on each out-breath at the routine's pace; tick, a soft tick each second; none, silence. "
+         "Off while listening for voice commands, so that \"stop\" is heard in a hold.")
+
+loudness_option = click.option(
+    "--loudness", "loudness_lufs", type=click.FloatRange(MIN_LUFS, MAX_LUFS), default=DEFAULT_LUFS,
+    show_default=True, metavar="LUFS",
+    help=f"Integrated loudness of the file ({MIN_LUFS:g} to {MAX_LUFS:g}; -16 suits podcast and phone players, "
+         f"-23 broadcast); its true peak stays under -1 dBTP. play and live are always at {DEFAULT_LUFS:g}.")
 
 format_option = click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)),
                              help="Default: from the file name.")
 
 
-def compile_options(verbosity: str, hold_scale: float, breath_scale: float, cleared: bool = False):
+def compile_options(verbosity: str, hold_scale: float, breath_scale: float, cleared: bool = False,
+                    hold_sound: str = "none"):
     from coach.model import CompileOptions
 
-    return CompileOptions(verbosity=verbosity, hold_scale=hold_scale, breath_scale=breath_scale, cleared=cleared)
+    return CompileOptions(verbosity=verbosity, hold_scale=hold_scale, breath_scale=breath_scale, cleared=cleared,
+                          hold_sound=hold_sound)
 
 
 def voice_choice(engine: str | None, voice: str | None, rate: int | None):
-    """The voice asked for; an unknown --voice is a usage error (exit 2) in every command taking it."""
+    """The voice asked for; an unknown --voice is a usage error (exit 2) in every command taking it.
+    A --voice that only one engine has picks that engine."""
     from coach.session import VoiceChoice
 
-    choice = VoiceChoice(engine, voice, rate)
-    choice.check()
-    return choice
+    return VoiceChoice(engine, voice, rate).check()

@@ -12,9 +12,10 @@ from pathlib import Path
 import click
 
 from coach.cli.options import (
-    background_options, compile_options, history_option, listen_options, playback_options, routine_argument, screening_options,
-    timing_options, voice_choice, voice_options,
+    background_options, compile_options, history_option, hold_sound_option, listen_options, playback_options,
+    routine_argument, screening_options, timing_options, voice_choice, voice_options,
 )
+from coach.cli.serve_cmds import remote_control, remote_options
 from coach.cli.ui import Stages, screening_asker, warn
 from coach.session.run import SessionMode
 from coach.session.sigterm import SessionTerminated
@@ -23,7 +24,8 @@ PLAY_HELP = """Play a routine from pre-rendered clips (rendering what is missing
 
     ROUTINE is a built-in name (see 'coach list') or a path to a script. On a terminal, keys
     control the session: space pause/resume, n next step, p repeat step, q quit, s safety stop.
-    Hands-free: headset buttons and media keys always work; with --listen, spoken commands too.
+    Hands-free: headset buttons and media keys always work; with --listen, spoken commands too;
+    with --remote, the buttons of a web page (on a phone with --remote-lan).
 
     \b
     Examples:
@@ -56,21 +58,24 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @click.command(mode, help=help_text + EXIT_STATUS)
     @routine_argument()
     @timing_options
+    @hold_sound_option
     @voice_options
     @playback_options
     @listen_options
     @background_options
     @screening_options
     @history_option
+    @remote_options
     @click.option("--no-progress", is_flag=True,
                   help="Play the script as written: no holds from your history, no note from last time's safety stop.")
-    def command(routine, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, volume,
+    def command(routine, verbosity, hold_scale, breath_scale, hold_sound, engine, voice, rate, cache_dir, volume,
                 timing_log, listen, wake_word, background,
-                background_level, config_path, yes, cleared, history_db, no_progress) -> None:
+                background_level, config_path, yes, cleared, history_db, remote, remote_lan, remote_port,
+                no_progress) -> None:
         from coach.library import resolve
         from coach.session.run import SessionHooks, SessionRequest, run_session
 
-        options = compile_options(verbosity, hold_scale, breath_scale, cleared)
+        options = compile_options(verbosity, hold_scale, breath_scale, cleared, hold_sound)
         resolved = resolve(routine, options, rate)   # refused before any device, question or render
         request = SessionRequest(
             routine=resolved, mode=mode, options=options,
@@ -79,9 +84,9 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
             background=background, background_level_db=background_level, progress=not no_progress,
             export_hint=f"coach export {routine} -o {Path(routine).stem}.mp3")
         try:
-            with Stages() as stages:
+            with Stages() as stages, remote_control(remote or remote_lan, remote_lan, remote_port) as (sources, sinks):
                 hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),
-                                     screen=sys.stdout, interactive=sys.stdout.isatty())
+                                     screen=sys.stdout, interactive=sys.stdout.isatty(), sources=sources, sinks=sinks)
                 ended = run_session(request, hooks)
             if ended == "completed" and sys.stdin.isatty() and sys.stdout.isatty():
                 _ask_rating(resolved.name, history_db)

@@ -14,7 +14,7 @@ from the lame command line.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 import lameenc
@@ -79,6 +79,20 @@ def write_mp3(
     out.write(_info_frame(info_header, frames.count, end_pos - info_pos, samples, bitrate_kbps, quality))
     out.seek(end_pos)
     return samples
+
+
+def iter_mp3(
+    chunks: Iterable[np.ndarray], *, bitrate_kbps: int = DEFAULT_BITRATE_KBPS, quality: int = DEFAULT_QUALITY,
+) -> Iterator[bytes]:
+    """The MP3 frames of the chunks as each is encoded, for a stream that cannot seek back to write an
+    Info tag (coach serve): its decoded audio starts ENCODER_DELAY_SAMPLES + DECODER_DELAY_SAMPLES late."""
+    encoder = _new_encoder(bitrate_kbps, quality)
+    encoder.encode(b"")
+    for chunk in chunks:
+        data = bytes(encoder.encode(np.ascontiguousarray(chunk, dtype="<i2").tobytes()))
+        if data:
+            yield data
+    yield bytes(encoder.flush())
 
 
 def bitrate_kbps_for_tag(bitrate_kbps: int) -> int:

@@ -31,6 +31,7 @@ from coach.export import FORMATS
 from coach.export.chapters import id3_tag_bytes
 from coach.export.mp3 import DEFAULT_BITRATE_KBPS, DEFAULT_QUALITY, SUPPORTED_BITRATES_KBPS, write_mp3
 from coach.export.vtt import vtt_text
+from coach.loudness import DEFAULT_LUFS, MAX_LUFS, MIN_LUFS
 from coach.progress import ProgressFn  # (done_ms, total_ms), called after each chunk
 from coach.mix import ClipProvider, iter_pcm_chunks
 from coach.timeline.model import Timeline
@@ -64,11 +65,14 @@ def export_timeline(
     progress: ProgressFn | None = None,
     bitrate_kbps: int = DEFAULT_BITRATE_KBPS,
     background: Background | None = None,
+    loudness_lufs: float | None = None,
 ) -> ExportResult:
     """Render `timeline` to `out_path` (format from `fmt` or the suffix) and its transcript to FILE.vtt.
 
     tags: "title" (default: the routine's title), "artist" and "album" (default "coach"); MP3 only.
     background: a sound looped under the whole session, ducked under speech (coach.background).
+    loudness_lufs: the speech's integrated loudness (coach.loudness; default DEFAULT_LUFS, what play
+    and live use), true peak under -1 dBTP; UsageError outside MIN_LUFS..MAX_LUFS.
     progress(done_ms, total_ms) is called after each ~30 s chunk; an exception it raises (even
     KeyboardInterrupt) aborts the export cleanly.
     Raises OutputFileError when the files exist (unless force), the folder is missing or unwritable,
@@ -77,6 +81,9 @@ def export_timeline(
     out_path = Path(out_path)
     fmt = check_output(out_path, fmt, force, bitrate_kbps)
     vtt_path = out_path.with_suffix(".vtt")
+    speech_lufs = DEFAULT_LUFS if loudness_lufs is None else loudness_lufs
+    if not MIN_LUFS <= speech_lufs <= MAX_LUFS:
+        raise UsageError(f"loudness {speech_lufs:g} LUFS is out of range: use {MIN_LUFS:g} to {MAX_LUFS:g}")
     tags = dict(tags or {})
     unknown = set(tags) - {"title", "artist", "album"}
     if unknown:
@@ -84,7 +91,7 @@ def export_timeline(
     remove_orphaned_temps(out_path.parent, legacy_suffixes=(".mp3", ".wav", ".vtt"))
 
     total_samples = ms_to_samples(timeline.duration_ms)
-    chunks = _reporting(iter_pcm_chunks(timeline, clip_for, background=background), progress, total_samples,
+    chunks = _reporting(iter_pcm_chunks(timeline, clip_for, background=background, speech_lufs=speech_lufs), progress, total_samples,
                         timeline.duration_ms)
     try:
         with atomic_files() as files:

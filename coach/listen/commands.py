@@ -7,9 +7,13 @@ someone in trouble on the floor says one of those, not a special word.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 WAKE_WORD = "coach"
+# How a transcribing recognizer writes "coach" said in front of a command (measured on Piper and espeak-ng
+# voices: Whisper writes "Coach.", "Couch" and, for espeak-ng's clipped vowel, "Go.").
+WAKE_FORMS = frozenset({"coach", "couch", "koch", "cooch", "coaches", "go"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,24 @@ def command_for(heard: str) -> str | None:
     if words and words[0] == WAKE_WORD:
         words = words[1:]
     return PHRASE_COMMANDS.get(" ".join(words))
+
+
+def command_in_transcript(text: str, wake_word: bool = False) -> tuple[str, str] | None:
+    """(phrase, command) when the WHOLE transcript is one command phrase (said once or repeated:
+    "Stop, stop!"), else None: "stop if it hurts" holds a command word and is not a command. With
+    wake_word, the phrase must follow one of WAKE_FORMS; without it, one in front is ignored."""
+    words = re.sub(r"[^a-z' ]+", " ", text.lower().replace("-", " ")).split()
+    woken = bool(words) and words[0] in WAKE_FORMS
+    if woken:
+        words = words[1:]
+    if wake_word and not woken:
+        return None
+    for phrase, command in PHRASE_COMMANDS.items():
+        size = len(phrase.split())
+        if words and len(words) % size == 0 and all(" ".join(words[i:i + size]) == phrase
+                                                    for i in range(0, len(words), size)):
+            return phrase, command
+    return None
 
 
 def help_lines(wake_word: bool = False) -> list[str]:

@@ -1,28 +1,39 @@
-"""Listening on a thread while a session plays: microphone -> gate -> endpointer -> recognizer -> callback.
+"""Listening on a thread while a session plays: microphone -> gate -> endpointer -> voicing -> recognizers.
 
-The endpointer (coach.listen.endpoint) cuts the stream into utterances. A command is
-said on its own, so an utterance longer than MAX_UTTERANCE_MS is not one and is never decoded; one that
-overlaps coach's own sound (the gate) is dropped whole. An utterance is decoded as it comes in and judged
-the moment the endpointer hears it end (END_FRAMES of quiet), so the action follows the end of the
-word by about that much.
+The endpointer (coach.listen.endpoint) cuts the stream into utterances. A command is said on its own,
+so an utterance longer than MAX_UTTERANCE_MS is not one and is never decoded; one that overlaps coach's
+own sound (the gate) is dropped whole; one without a voice (coach.listen.voicing) is noise. What is
+left goes to the recognizer (a backend, coach.listen.backends), one utterance at a time on a worker
+thread, so a slow recognizer (Whisper: about a second) never holds up the microphone.
+
+Two passes when the recognizer is slow: the grammar decodes each utterance as it comes in (instant) and,
+the moment it hears "stop" or "help", a *provisional* safety stop is reported so the sound can stop at
+once; the strong recognizer then confirms it (the safety stop) or withdraws it (the session goes on
+where it was). Every other command waits for the strong recognizer, which hears every utterance: the
+grammar only makes the safety stop fast, it never decides.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol
+from typing import Literal, Protocol
 
+from coach.listen.backends import DEFAULT_RECOGNIZER, Recognition, Recognizer, StreamingRecognizer
 from coach.listen.gate import SpeechGate
 from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE, Microphone
-from coach.listen.recognizer import CommandRecognizer, Recognition
 from coach.listen.voicing import VOICED_FRAMES_MIN, is_voiced
 
 MAX_UTTERANCE_MS = 2_500     # the longest phrase, "coach, safety stop", said slowly, with preroll and end
+STALE_S = 4.0                # an utterance still waiting this long after it ended is not acted on
 _SILENCE = bytes(FRAME_BYTES)
+SAFETY_STOP = "safety-stop"
+
+Stage = Literal["heard", "provisional", "withdrawn"]
 
 
 class FrameSource(Protocol):
@@ -32,10 +43,21 @@ class FrameSource(Protocol):
 
 
 @dataclass(frozen=True)
+class Utterance:
+    """Speech on its own, short, voiced and clear of coach's sound: worth a recognizer's time."""
+
+    audio: bytes                  # 16 kHz mono int16, with the endpointer's look-back
+    speech_s: float               # how long the speech lasted
+    speech_end: float             # monotonic time the speech ended (the endpointer's estimate)
+    quick: Recognition | None     # the fast first pass's answer (None when there is none)
+
+
+@dataclass(frozen=True)
 class HeardCommand:
     heard: Recognition
     speech_end: float    # monotonic time the speech ended (the endpointer's estimate)
     acted: float         # monotonic time the callback was called
+    stage: Stage = "heard"   # provisional: a fast safety stop to confirm; withdrawn: it was not one
 
     @property
     def latency_ms(self) -> float:
@@ -43,24 +65,23 @@ class HeardCommand:
 
 
 class Utterances:
-    """The listening loop without a thread: push frames in, get HeardCommands out. Used by Listener
-    and, on recorded audio, by the benchmarks."""
+    """The endpointing part of the loop without a thread: push frames in, get Utterances out. The first
+    pass (a streaming recognizer), when given, decodes each utterance as it comes in."""
 
-    def __init__(self, recognizer: CommandRecognizer, gate: SpeechGate | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, first_pass: StreamingRecognizer | None = None, gate: SpeechGate | None = None):
         from coach.listen.endpoint import Endpointer
 
-        self._recognizer = recognizer
+        self._first_pass = first_pass
         self._gate = gate
-        self._clock = clock
         self._endpointer = Endpointer()
         self._spoiled = False      # overlapped coach's sound, or too long: decoded no further
+        self._audio: list[bytes] = []
         self._utterance_s = 0.0
         self._gated_until = float("-inf")   # stream time the gate last closed a frame
         self._onset_s = 0.0
         self._voiced_frames = 0
 
-    def push(self, frame: bytes, frame_end: float, origin: float) -> HeardCommand | None:
+    def push(self, frame: bytes, frame_end: float, origin: float) -> Utterance | None:
         """One frame of audio ending at monotonic time frame_end; origin is when the stream started."""
         gated = self._gate is not None and self._gate.closed(frame_end - FRAME_S)
         if gated:
@@ -70,59 +91,104 @@ class Utterances:
             # Speech that began while coach was sounding (its start is inside the endpointer's look-back)
             # is half heard: dropped whole, like speech the gate cut into.
             began = frame_end - len(piece.audio) / 2 / RATE
-            self._spoiled, self._utterance_s = self._gated_until > began, 0.0
+            self._spoiled, self._audio, self._utterance_s = self._gated_until > began, [], 0.0
             self._onset_s = piece.onset_s
             self._voiced_frames = 0
-            self._recognizer.start()
+            if self._first_pass is not None:
+                self._first_pass.start()
         if not self._endpointer.in_speech and not piece.ended:
             return None
         if gated:
             self._spoiled = True
         self._utterance_s += len(piece.audio) / 2 / RATE
         if self._utterance_s * 1000 > MAX_UTTERANCE_MS:
-            self._spoiled = True
+            self._spoiled, self._audio = True, []
         if not self._spoiled:
-            self._recognizer.feed(piece.audio)
+            self._audio.append(piece.audio)
+            if self._first_pass is not None:
+                self._first_pass.feed(piece.audio)
             self._voiced_frames += sum(is_voiced(piece.audio[i:i + FRAME_BYTES])   # with the look-back
                                        for i in range(0, len(piece.audio), FRAME_BYTES))
         if not piece.ended:
             return None
-        heard = self._recognizer.finish(piece.end_s - self._onset_s)   # always ends the utterance
-        if heard is None or self._spoiled or self._voiced_frames < VOICED_FRAMES_MIN:
+        speech_s = piece.end_s - self._onset_s
+        quick = self._first_pass.finish(speech_s) if self._first_pass is not None else None   # always ends it
+        if self._spoiled or self._voiced_frames < VOICED_FRAMES_MIN:
             return None
-        return HeardCommand(heard, origin + piece.end_s, self._clock())
+        return Utterance(b"".join(self._audio), speech_s, origin + piece.end_s, quick)
+
+
+class Judge:
+    """What an utterance means. With a strong recognizer (confirm), the first pass only raises a
+    provisional safety stop; without one, the first pass decides."""
+
+    def __init__(self, confirm: Recognizer | None):
+        self.confirm = confirm
+
+    def provisional(self, utterance: Utterance) -> bool:
+        return (self.confirm is not None and utterance.quick is not None
+                and utterance.quick.command == SAFETY_STOP)
+
+    def decide(self, utterance: Utterance) -> Recognition | None:
+        if self.confirm is None:
+            return utterance.quick
+        return self.confirm.recognize(utterance.audio, utterance.speech_s)
+
+    def outcome(self, utterance: Utterance, heard: Recognition | None, now: float) -> list[HeardCommand]:
+        """The events once decided: a provisional stop is withdrawn unless the decision is the stop."""
+        out = []
+        if self.provisional(utterance) and (heard is None or heard.command != SAFETY_STOP):
+            assert utterance.quick is not None
+            out.append(HeardCommand(utterance.quick, utterance.speech_end, now, "withdrawn"))
+        if heard is not None:
+            out.append(HeardCommand(heard, utterance.speech_end, now))
+        return out
+
+
+def load_recognizers(backend: str, wake_word: bool) -> tuple[StreamingRecognizer, Judge]:
+    """(the grammar's first pass, the judge): heavy, call on the listening thread."""
+    from coach.listen.backends import load
+    from coach.listen.grammar import CommandRecognizer
+
+    first = CommandRecognizer(wake_word)
+    return first, Judge(None if backend == "pocketsphinx" else load(backend, wake_word))
 
 
 class Listener:
-    """While in the block, hears commands and calls on_heard(HeardCommand) for each. The recognizer
-    loads on the thread, so the session is never held up; opening the microphone is done at once, so
-    the caller learns straight away (AudioInputError) that there is none."""
+    """While in the block, hears commands and calls on_heard(HeardCommand) for each (stage provisional
+    and withdrawn too). The recognizers load on the thread, so the session is never held up; opening
+    the microphone is done at once, so the caller learns straight away (AudioInputError) that there is none."""
 
     def __init__(self, on_heard: Callable[[HeardCommand], None], gate: SpeechGate | None = None,
                  wake_word: bool = False, source: FrameSource | None = None,
-                 on_ready: Callable[[BaseException | None], None] | None = None):
+                 on_ready: Callable[[BaseException | None], None] | None = None,
+                 backend: str = DEFAULT_RECOGNIZER):
         self._on_heard = on_heard
         self._on_ready = on_ready   # called on the thread once listening (None) or when it failed (the error)
         self._gate = gate
         self._wake_word = wake_word
         self._source = source
+        self._backend = backend
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.ready = threading.Event()      # set once the recognizer is loaded and listening
+        self._threads: list[threading.Thread] = []
+        self._waiting: queue.Queue[Utterance | None] = queue.Queue()
+        self.ready = threading.Event()      # set once the recognizers are loaded and listening
         self.error: BaseException | None = None
 
     def __enter__(self) -> Listener:
         if self._source is None:
             self._source = Microphone().open()
-        self._thread = threading.Thread(target=self._run, name="coach-listen", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name="coach-listen", daemon=True)
+        self._threads.append(thread)
+        thread.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2)
+        self._waiting.put(None)
+        for thread in self._threads:
+            thread.join(2)
         if self._source is not None:
             self._source.close()
 
@@ -130,18 +196,42 @@ class Listener:
         source = self._source
         assert source is not None
         try:
-            utterances = Utterances(CommandRecognizer(self._wake_word), self._gate)
+            first, judge = load_recognizers(self._backend, self._wake_word)
+            utterances = Utterances(first, self._gate)
+            decoder = threading.Thread(target=self._decode, args=(judge,), name="coach-listen-decode", daemon=True)
+            self._threads.append(decoder)
+            decoder.start()
             self._set_ready()
             frames = 0
             while not self._stop.is_set():
                 frame = source.read()
                 frames += 1
-                heard = utterances.push(frame, source.started + frames * FRAME_S, source.started)
-                if heard is not None:
-                    self._on_heard(heard)
+                utterance = utterances.push(frame, source.started + frames * FRAME_S, source.started)
+                if utterance is None:
+                    continue
+                if judge.provisional(utterance):
+                    assert utterance.quick is not None
+                    self._on_heard(HeardCommand(utterance.quick, utterance.speech_end, time.monotonic(), "provisional"))
+                self._waiting.put(utterance)
         except Exception as exc:  # noqa: BLE001 - listening fails alone; the session and its keys go on
             self.error = exc
             self._set_ready()
+
+    def _decode(self, judge: Judge) -> None:
+        """One utterance at a time. One that waited past STALE_S is not acted on (a "pause" obeyed 5 s
+        late is wrong), except a provisional stop, which must always be confirmed or withdrawn."""
+        while True:
+            utterance = self._waiting.get()
+            if utterance is None or self._stop.is_set():
+                return
+            if time.monotonic() - utterance.speech_end > STALE_S and not judge.provisional(utterance):
+                continue
+            try:
+                heard = judge.decide(utterance)
+            except Exception:  # noqa: BLE001 - one utterance that cannot be decoded is not heard...
+                heard = utterance.quick if judge.provisional(utterance) else None   # ...but a stop stands
+            for event in judge.outcome(utterance, heard, time.monotonic()):
+                self._on_heard(event)
 
     def _set_ready(self) -> None:
         if not self.ready.is_set():

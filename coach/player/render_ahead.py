@@ -37,6 +37,8 @@ class RenderAhead:
         self._focus_ms = 0.0
         self._urgent: int | None = None
         self._closed = False
+        self._generation = 0                    # how many times the plan changed (retarget)
+        self._kept_below: dict[int, int] = {}   # generation -> the segments that plan kept as they were
         self._thread = threading.Thread(target=self._work, name="coach-render-ahead", daemon=True)
 
     def start(self) -> None:
@@ -56,6 +58,20 @@ class RenderAhead:
             self._focus_ms = position_ms
             for i in [i for i in self._pcm if self._segments[i].end_ms < position_ms - self._keep_behind_ms]:
                 del self._pcm[i]
+            self._cond.notify_all()
+
+    def retarget(self, timeline: Timeline, segments: tuple[Segment, ...], keep_below: int) -> None:
+        """A re-planned session: segments before `keep_below` are the same as before (their PCM is
+        kept); the rest are mixed anew from `timeline`, and what was mixed of them is thrown away."""
+        with self._cond:
+            self._timeline, self._segments = timeline, segments
+            for i in [i for i in (*self._pcm, *self._errors) if i >= keep_below]:
+                self._pcm.pop(i, None)
+                self._errors.pop(i, None)
+            if self._urgent is not None and self._urgent >= keep_below:
+                self._urgent = None
+            self._generation += 1
+            self._kept_below[self._generation] = keep_below
             self._cond.notify_all()
 
     def ready(self, index: int) -> np.ndarray | None:
@@ -101,9 +117,9 @@ class RenderAhead:
                     job = self._next_job()
                 if self._closed or job is None:
                     return
-            segment = self._segments[job]
+                segment, timeline, generation = self._segments[job], self._timeline, self._generation
             try:
-                pcm: np.ndarray | None = mix_range(self._timeline, self._checked_clip, segment.start_ms,
+                pcm: np.ndarray | None = mix_range(timeline, self._checked_clip, segment.start_ms,
                                                    segment.end_ms)
                 error: Exception | None = None
             except _Cancelled:
@@ -111,6 +127,9 @@ class RenderAhead:
             except Exception as exc:  # handed to the player, which raises it on the main thread
                 pcm, error = None, exc
             with self._cond:
+                later = [below for g, below in self._kept_below.items() if g > generation]
+                if later and job >= min(later):
+                    continue   # mixed from a plan that changed meanwhile: mixed again from the new one
                 if pcm is not None:
                     self._pcm[job] = pcm
                 elif error is not None:

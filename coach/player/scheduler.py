@@ -7,6 +7,10 @@ A segment whose PCM is not ready at its deadline is waited for: the session hold
 told, the timing log records it) and everything after it moves by the time waited, so no cue is ever
 skipped, cut or squeezed. Clock, output, view and command source are injected, so the whole
 loop runs in tests without a sound card and without waiting.
+
+A session may be re-planned while it runs (replan(), from any thread: a cold play learning its clips'
+real lengths): the new plan takes over at the first step that has not started (coach.player.splice),
+so nothing that has started, or is due within REPLAN_LEAD_MS, moves.
 """
 
 from __future__ import annotations
@@ -28,12 +32,14 @@ from coach.player.events import (Caption, Ended, Event, EventCallback, Paused, P
 from coach.player.render_ahead import RenderAhead
 from coach.player.output import Output, PlayHandle
 from coach.player.segments import Segment, PlayerStep, index_at, segment_playing_at, sound_segments, speech_cue_at, steps
+from coach.player.splice import splice
 from coach.timeline.model import Cue, Timeline
 
 RENDER_AHEAD_MS = 10_000     # how far ahead of its deadline a segment is mixed (and, live, synthesised)
 PROGRESS_EVERY_MS = 1_000
 _POLL_S = 0.005              # how often a wait for PCM looks for commands
 _DRAIN_WAIT_MS = 1_000       # at the end, how long to let the last sound finish
+REPLAN_LEAD_MS = 1_000       # a re-plan changes nothing due sooner than this (time to mix what is new)
 
 COMMANDS = frozenset({"toggle-pause", "pause", "resume", "next", "repeat", "quit", "safety-stop", "interrupt"})
 # Commands that end the session, and how it is recorded: Ctrl-C read as a key ends it as Ctrl-C does.
@@ -47,6 +53,23 @@ class _Moment:
     at_ms: int
     order: int                   # at the same time: sound first, then step, caption, progress, end
     what: Segment | PlayerStep | Cue | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A timeline and what the player derives from it (derived off the main thread for a re-plan)."""
+    timeline: Timeline
+    segments: tuple[Segment, ...]
+    steps: tuple[PlayerStep, ...]
+    moments: list[_Moment]
+    cut_ms: int = 0              # a re-plan: where it takes over (the same as before up to there)
+    base: Timeline | None = None  # a re-plan: the timeline it was cut from
+
+    @classmethod
+    def of(cls, timeline: Timeline, cut_ms: int = 0, base: Timeline | None = None) -> _Plan:
+        segments = sound_segments(timeline)
+        steps_ = steps(timeline)
+        return cls(timeline, segments, steps_, _moments(timeline, segments, steps_), cut_ms, base)
 
 
 @dataclass
@@ -81,9 +104,10 @@ class Player:
         timing_log: TextIO | None = None,
         render_ahead_ms: int = RENDER_AHEAD_MS,
     ):
+        plan = _Plan.of(timeline)
         self.timeline = timeline
-        self.segments = sound_segments(timeline)
-        self.steps = steps(timeline)
+        self.segments = plan.segments
+        self.steps = plan.steps
         self._clip_for = clip_for
         self._output = output
         self._clock = clock or MonotonicClock()
@@ -92,8 +116,11 @@ class Player:
         self._render_ahead_ms = render_ahead_ms
         self._commands: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._wake = threading.Event()
-        self._moments = _moments(timeline, self.segments, self.steps)
+        self._moments = plan.moments
         self._moment_ms = [m.at_ms for m in self._moments]
+        self._replan: _Plan | None = None            # the latest re-plan not yet taken over (any thread)
+        self._replan_lock = threading.Lock()
+        self._done_ms = 0.0                          # where the last moment that happened was due
         # Run state (main thread only).
         self._origin_ms = 0.0
         self._next = 0
@@ -115,6 +142,22 @@ class Player:
             raise ValueError(f"unknown command {name!r}; known: {', '.join(sorted(COMMANDS))}")
         self._commands.put(name)
         self._wake.set()
+
+    def replan(self, timeline: Timeline) -> bool:
+        """From any thread: go on with `timeline`, the whole session compiled again (new lengths), from
+        its first step that starts after the next REPLAN_LEAD_MS and matches what is planned now. The
+        player takes it over at its next moment. False if it cannot take over anywhere."""
+        base = self.timeline
+        position = self.position_now()
+        after_ms = max(self._done_ms, position if position is not None else 0.0) + REPLAN_LEAD_MS
+        spliced = splice(base, timeline, after_ms)
+        if spliced is None:
+            return False
+        plan = _Plan.of(spliced[0], spliced[1], base)
+        with self._replan_lock:
+            self._replan = plan
+        self._wake.set()
+        return True
 
     def position_now(self) -> float | None:
         """Where the session is, for another thread (the background bed): None before it starts,
@@ -164,6 +207,7 @@ class Player:
 
     def _loop(self) -> None:
         while True:
+            self._take_replan()
             if self._pending_from_ms is not None and not self._resume_pending_play():
                 self._handle_commands()
                 continue
@@ -176,7 +220,27 @@ class Player:
                 continue
             if moment.order == _END:
                 return
+            self._done_ms = moment.at_ms
             self._next += 1
+
+    def _take_replan(self) -> None:
+        """Go on with the latest re-plan, if one is waiting and still takes over after everything that
+        has happened and after what is due within REPLAN_LEAD_MS / 2 (else it is dropped: a later
+        one will come)."""
+        with self._replan_lock:
+            plan, self._replan = self._replan, None
+        if plan is None or plan.base is not self.timeline:
+            return
+        position = self._position_ms() if self._clock_running else self._done_ms
+        pending = self._pending_from_ms
+        if plan.cut_ms <= max(position + REPLAN_LEAD_MS / 2, self._done_ms) or (pending is not None and pending >= plan.cut_ms):
+            return
+        # Everything before the cut is the same in both plans, so the moments that already happened
+        # are the same first self._next ones.
+        self.timeline, self.segments, self.steps = plan.timeline, plan.segments, plan.steps
+        self._moments, self._moment_ms = plan.moments, [m.at_ms for m in plan.moments]
+        if self._render is not None:
+            self._render.retarget(plan.timeline, plan.segments, bisect_left([s.start_ms for s in plan.segments], plan.cut_ms))
 
     def _deadline(self, moment: _Moment) -> float:
         deadline = self._origin_ms + moment.at_ms
@@ -237,6 +301,8 @@ class Player:
         if self._timing_log is not None:
             entry: dict[str, object] = {"text": cue.text, "kind": cue.kind, "scheduled_ms": cue.start_ms,
                                         "actual_ms": round(actual_ms, 1), "late_ms": round(late_ms, 1)}
+            if cue.is_speech:
+                entry["planned_ms"] = cue.duration_ms   # the length its sentence was given
             if cue.tone:
                 entry["tone"] = cue.tone
             opens_segment = playing is not None and cue is playing.segment.cues[0]

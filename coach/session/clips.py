@@ -6,7 +6,9 @@ with the live slot (the estimate, stretched: coach.session.live) and synthesized
 sentence, then what a safety stop says, then the rest), and writes each clip into the cache as it goes,
 so the next run is fully warm. `live` reads and writes no cache and synthesizes each clip only when
 the player asks for it, a few seconds ahead. A clip that comes out longer than its slot is played
-faster (coach.session.live), never cut; the cache keeps the natural one.
+faster (coach.session.live), never cut; the cache keeps the natural one. Once a clip exists its
+real length is known (known_ms), and `on_ready` hears of it: the session is then re-planned on it
+(coach.session.replan), so a slot's spare time is not left as dead air.
 
 A cache that cannot be written (a file in the way, read-only, a full disk) never stops a session: the
 clip is played all the same, nothing more is written, and `on_cache_error` hears of it once.
@@ -19,8 +21,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from coach.audio_format import samples_to_spoken_ms
 from coach.errors import CacheWriteError
 from coach.session.live import fit_to_slot, live_slot_ms
+from coach.timeline.estimate import estimator
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,7 +40,9 @@ class SessionClips:
         self.voice = voice
         self._cache = cache
         self._ahead = ahead and cache is not None
-        self._slot_ms = live_slot_ms(voice.spec.rate)
+        self._slot_ms = live_slot_ms(voice.spec.rate, voice.spec.engine)
+        self.on_ready: Callable[[str], None] | None = None   # a slotted text's clip exists now
+        self._estimate_ms = estimator(voice.spec.rate, voice.spec.engine)
         self._planned: dict[str, int] = {}     # text -> the length the timeline was planned with
         self._slotted: set[str] = set()        # texts planned with a slot (not cached when planned)
         self._clips: dict[str, np.ndarray] = {}
@@ -63,6 +69,25 @@ class SessionClips:
                 self._planned[text] = self._slot_ms(text)
                 self._slotted.add(text)
         return self._planned[text]
+
+    def known_ms(self, text: str) -> int:
+        """The length the session can plan for `text` now: the clip's own once it exists (the one it
+        plays, which fits the slot), else what it was first planned with."""
+        planned = self.planned_ms(text)
+        with self._cond:
+            clip = self._clips.get(text)
+        return samples_to_spoken_ms(len(clip)) if clip is not None and text in self._slotted else planned
+
+    def best_ms(self, text: str) -> int:
+        """The best guess of the real length: measured if cached (or made already), else the estimate."""
+        if text in self._slotted:
+            return self.known_ms(text) if text in self._clips else self._estimate_ms(text)
+        return self.planned_ms(text) if self._cache is not None else self._estimate_ms(text)
+
+    def pending(self) -> int:
+        """How many texts are still waiting to be synthesized ahead."""
+        with self._cond:
+            return len(self._queue)
 
     def planned_any_slot(self) -> bool:
         """Whether some text so far was planned with a slot (its clip was not cached)."""
@@ -102,8 +127,20 @@ class SessionClips:
                 return self._clips[text]
         clip = self._make(text)   # live, or a cached clip: here, on the caller's thread
         with self._cond:
+            new = text not in self._clips
             self._clips.setdefault(text, clip)
-            return self._clips[text]
+            clip = self._clips[text]
+        if new and text in self._slotted:
+            self._ready(text)
+        return clip
+
+    def _ready(self, text: str) -> None:
+        on_ready = self.on_ready
+        if on_ready is not None:
+            try:
+                on_ready(text)
+            except Exception:  # noqa: BLE001 - a re-plan that fails leaves the plan as it was
+                pass
 
     def close(self) -> None:
         with self._cond:
@@ -145,6 +182,8 @@ class SessionClips:
                 elif error is not None:
                     self._errors[text] = error
                 self._cond.notify_all()
+            if clip is not None:
+                self._ready(text)
 
     def cache_failed(self, error: CacheWriteError) -> None:
         """Stop writing the cache for the rest of the session; tell `on_cache_error` the first time."""

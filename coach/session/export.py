@@ -20,9 +20,10 @@ def export_routine(routine: m.Routine, out_path: Path, *, options: m.CompileOpti
                    force: bool = False, config_path: Path | None = None, assume_none: bool = False,
                    ask: AskFn | None = None, render_progress: ProgressFn | None = None,
                    export_progress: ProgressFn | None = None, background: str | None = None,
-                   background_level_db: float | None = None) -> tuple[ExportResult, preparing.Prepared]:
+                   background_level_db: float | None = None,
+                   loudness_lufs: float | None = None) -> tuple[ExportResult, preparing.Prepared]:
     """Screen, render what is missing, and write `out_path` (+ .vtt), with `background` (a built-in
-    bed or a file) under the voice when given. Returns the result and what was exported (its
+    bed or a file) under the voice when given, speech at loudness_lufs (default: what play uses). Returns the result and what was exported (its
     timeline gives the chapters)."""
     from coach.background.bed import background_for
     from coach.export import export_timeline
@@ -37,7 +38,8 @@ def export_routine(routine: m.Routine, out_path: Path, *, options: m.CompileOpti
     prepared = preparing.prepare(routine, options, voice, cache_dir, "export", render_progress)
     try:
         result = export_timeline(prepared.timeline, prepared.clip_for, out_path, fmt=fmt, force=force,
-                                 tags={"title": routine.title}, progress=export_progress, background=bed)
+                                 tags={"title": routine.title}, progress=export_progress, background=bed,
+                                 loudness_lufs=loudness_lufs)
     finally:
         prepared.finish()
     return result, prepared

@@ -3,7 +3,9 @@
 Where lengths come from: measured from the audio cache where a clip is there, planned otherwise.
 `export` (and `render`) render everything first, so they run on measured lengths only (then `show`,
 `export` and a warm `play` agree to the millisecond). `play` and `live` start at once: a text not yet
-cached is planned with a generous slot and synthesized during the session (coach.session.clips).
+cached is planned with a generous slot and synthesized during the session (coach.session.clips), and
+the session is planned again on each clip's real length as it arrives (coach.session.replan). Where
+nothing is measured, every length shown or said is the estimate calibrated for the engine and rate.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ if TYPE_CHECKING:
     import numpy as np
 
     from coach.cache import ClipCache
+    from coach.player import Player
     from coach.session.clips import SessionClips
+    from coach.session.replan import Replanner
     from coach.speech import Purpose, Voice
 
 Mode = Literal["play", "live", "export"]
@@ -41,6 +45,12 @@ class Prepared:
     planned_ms: SpokenMs                    # the spoken lengths the timeline was planned with
     cache: ClipCache | None = None          # the cache behind clip_for (None for live)
     clips: SessionClips | None = None       # synthesis during the session (play, live)
+    replanner: Replanner | None = None      # plans the session again as clips arrive (play, live)
+
+    def follow(self, player: Player) -> None:
+        """Let `player` take over each new plan as the clips arrive (the routine's player only)."""
+        if self.replanner is not None:
+            self.replanner.attach(player)
 
     def exit_timeline(self, position: str | None = None) -> Timeline:
         """What a safety stop says to someone in `position`: the way out of it, the signs that need
@@ -49,6 +59,8 @@ class Prepared:
 
     def finish(self) -> None:
         """Stop synthesis and record the cache's hits and misses; call when the session is over."""
+        if self.replanner is not None:
+            self.replanner.detach()
         if self.clips is not None:
             self.clips.close()
         if self.cache is not None:
@@ -72,6 +84,28 @@ def preview_timeline(routine: m.Routine, options: m.CompileOptions, choice: Voic
     except EngineError:
         return estimated_timeline(routine, options, choice.rate, choice.engine)
     return cached_lengths_timeline(routine, options, voice, open_cache(cache_dir))
+
+
+def listed_duration(options: m.CompileOptions, choice: VoiceChoice, cache_dir: Path | None
+                    ) -> Callable[[m.Routine], int]:
+    """For `list`: each routine's length as `show` gives it for this voice (measured when cached, the
+    engine's calibrated estimate otherwise), with the voice and the cache opened once for all. An
+    empty cache is not opened (nor an engine loaded): `coach list` stays instant."""
+    from coach.errors import EngineError
+    from coach.session.voice import default_cache_dir
+    from coach.speech import default_engine
+
+    def estimated(routine: m.Routine) -> int:
+        return estimated_timeline(routine, options, choice.rate, choice.engine or default_engine("render")).duration_ms
+
+    if next((cache_dir or default_cache_dir()).glob("*/*.wav"), None) is None:
+        return estimated
+    try:
+        voice = choice.get("render")
+    except EngineError:
+        return estimated
+    cache = open_cache(cache_dir)
+    return lambda routine: cached_lengths_timeline(routine, options, voice, cache).duration_ms
 
 
 def texts_to_render(routine: m.Routine, options: m.CompileOptions, spoken_ms: SpokenMs) -> set[str]:
@@ -152,13 +186,15 @@ def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, 
     if mode == "export":
         return _prepare_export(routine, options, voice or choice.get("render"), open_cache(cache_dir), progress)
     from coach.session.clips import SessionClips, synthesis_order
+    from coach.session.replan import Replanner
 
     voice = voice or choice.get(voice_purpose(mode))
     cache = open_cache(cache_dir) if mode == "play" else None
     clips = SessionClips(voice, cache, ahead=mode == "play",
                          on_cache_error=lambda exc: (notice or _quiet)(cache_unwritable_note(exc)))
-    timeline = compile_timeline(routine, clips.planned_ms, options,
-                                lengths_from="estimate" if clips.planned_any_slot() else "audio")
+    minutes = stated_minutes(routine, options, clips.best_ms)
+    lengths_from = "estimate" if _any_slot(routine, options, clips) else "audio"
+    timeline = compile_timeline(routine, clips.planned_ms, options, lengths_from, minutes=minutes)
     stop_texts = exit_texts(_positions_by_time(timeline))
     for text in stop_texts:
         clips.planned_ms(text)   # planned now, so a stop speaks them in the slots they were given
@@ -167,9 +203,24 @@ def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, 
             cache.check_writable()   # said before the session starts, not in the middle of it
         except CacheWriteError as exc:
             clips.cache_failed(exc)
+    replanner = None
+    if clips.planned_any_slot():
+        replanner = Replanner(routine, options, clips, minutes, lengths_from)
+        clips.on_ready = replanner.clip_ready
     then = (lambda: complete_cache(routine, options, voice, cache)) if cache is not None else None
     clips.start(synthesis_order(timeline.cues, stop_texts), then)
-    return Prepared(routine, timeline, clips.clip_for, clips.planned_ms, cache, clips)
+    return Prepared(routine, timeline, clips.clip_for, clips.planned_ms, cache, clips, replanner)
+
+
+def stated_minutes(routine: m.Routine, options: m.CompileOptions, spoken_ms: SpokenMs) -> int:
+    """The minutes the introduction says: the session's length on these (best-guess) lengths."""
+    return max(1, round(compile_timeline(routine, spoken_ms, options).duration_ms / 60_000))
+
+
+def _any_slot(routine: m.Routine, options: m.CompileOptions, clips: SessionClips) -> bool:
+    """Whether the session's plan needs a slot anywhere (asks for every text the compile speaks)."""
+    compile_timeline(routine, clips.planned_ms, options)
+    return clips.planned_any_slot()
 
 
 def cache_unwritable_note(exc: CacheWriteError) -> str:

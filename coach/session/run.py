@@ -74,6 +74,10 @@ class SessionHooks:
     screen: TextIO | None = None                # where captions and the status line go
     interactive: bool = False                   # a terminal: status line redrawn in place, keys read
     keys: TextIO | None = field(default=None)   # where keys are read (None: standard input)
+    # More controls and views beside the terminal's (a web remote): each source is handed the
+    # session's command callable once; each sink gets every event of the session and of its exit.
+    sources: tuple[Callable[[Callable[[str], None]], None], ...] = ()
+    sinks: tuple[Callable[[Event], None], ...] = ()
 
 
 def run_session(request: SessionRequest, hooks: SessionHooks = SessionHooks(),
@@ -139,6 +143,9 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
         warning = too_often_note(done_today)
         hooks.notice(warning)
         options = dataclasses.replace(options, notes=options.notes + (warning,))
+    if listening[0] and options.hold_sound != "none":
+        # The microphone is closed while coach makes any sound, and a hold is where "stop" must be heard.
+        options = dataclasses.replace(options, hold_sound="none")
     if request.progress:
         routine, options = record.progressed(routine, options)
     prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice,
@@ -168,21 +175,23 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     return ended
 
 
-def _listening(request: SessionRequest) -> tuple[bool, bool]:
-    """(listen, wake word): the command line's choice, else the config file's."""
+def _listening(request: SessionRequest) -> tuple[bool, bool, str]:
+    """(listen, wake word, recognizer): the command line's choice, else the config file's."""
+    from coach.listen.backends import DEFAULT_RECOGNIZER, configured
+
     if request.listen is False:
-        return False, False
+        return False, False, DEFAULT_RECOGNIZER
     from coach.listen.settings import load_listen_settings
     from coach.screening import default_config_path
 
     settings = load_listen_settings(request.config_path or default_config_path())
     listen = settings.listen if request.listen is None else request.listen
     wake_word = settings.wake_word if request.wake_word is None else request.wake_word
-    return listen, wake_word
+    return listen, wake_word, configured(request.config_path or default_config_path())
 
 
 def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks,
-          listening: tuple[bool, bool] = (False, False), voice: Voice | None = None,
+          listening: tuple[bool, bool, str] = (False, False, "whisper"), voice: Voice | None = None,
           bed: Background | None = None, terminated: Callable[[], bool] = lambda: False,
           where: list[float] | None = None) -> str:
     """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
@@ -204,12 +213,15 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
         if current:
             current[-1].command(name)
 
+    for source in hooks.sources:
+        source(send)
     with MediaKeys(send) as media_keys, \
             voice_control(*listening, output, voice, send, view, log, hooks.notice) as voice_commands:
         try:
             player = Player(prepared.timeline, prepared.clip_for, voice_commands.output, timing_log=log,
-                            on_event=_all(view, media_keys.on_event, voice_commands.on_event))
+                            on_event=_all(view, media_keys.on_event, voice_commands.on_event, *hooks.sinks))
             current.append(player)
+            prepared.follow(player)   # a cold session takes each clip's real length as it arrives
             if set_bed is not None and bed is not None:
                 from coach.background.follow import SessionBed
 
@@ -227,7 +239,7 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
         if result.ended in ("safety-stop", "interrupted"):
             voice_commands.exiting = True
             _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, result.position_ms, current,
-                         _all(media_keys.on_event, voice_commands.on_event))
+                         _all(media_keys.on_event, voice_commands.on_event, *hooks.sinks))
         return result.ended
 
 

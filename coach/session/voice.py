@@ -24,19 +24,22 @@ class VoiceChoice:
 
         return get_voice(self.engine, self.voice, self.rate, purpose)
 
-    def check(self) -> None:
+    def check(self) -> VoiceChoice:
         """An unknown voice is bad input wherever it is given (`show` too, which otherwise needs no
-        engine): raises UnknownVoiceError now. Other engine problems wait for whoever needs the voice."""
+        engine): raises UnknownVoiceError now. Other engine problems wait for whoever needs the voice.
+        Returns the choice with the engine filled in when a voice given alone belongs to one engine
+        (espeak's gmw/en-gb-x-rp picks espeak even where Piper is the default)."""
         if self.voice is None:
-            return
+            return self
         from coach.errors import EngineError, UnknownVoiceError
 
         try:
-            self.get("render")
+            voice = self.get("render")
         except UnknownVoiceError:
             raise
         except EngineError:
-            pass
+            return self
+        return self if self.engine else VoiceChoice(voice.spec.engine, self.voice, self.rate)
 
 
 def default_cache_dir() -> Path:

@@ -41,9 +41,10 @@ def get_voice(engine: str | None = None, voice: str | None = None, rate: int | N
               purpose: Purpose = "render") -> Voice:
     """A ready voice. engine/voice None = the default for `purpose`; rate in words a minute, None = natural.
 
-    Raises UnknownVoiceError (exit 2) for a voice the engine does not have, naming close matches and,
-    when no engine was asked for, another engine that has it; EngineError for an unknown engine or a
-    missing one (with how to install it).
+    A voice asked for without an engine that the default engine does not have but another one does
+    comes from that other engine (`--voice gmw/en-gb-x-rp` is espeak's: no --engine needed). Raises
+    UnknownVoiceError (exit 2) for a voice no engine has (naming the asked engine's close matches);
+    EngineError for an unknown engine or a missing one (with how to install it).
     """
     if purpose not in ("render", "live"):
         raise ValueError(f"purpose must be 'render' or 'live', not {purpose!r}")
@@ -52,23 +53,22 @@ def get_voice(engine: str | None = None, voice: str | None = None, rate: int | N
         raise EngineError(f"unknown speech engine {engine!r}: choose one of {', '.join(ENGINES)}")
     try:
         return importlib.import_module(ENGINE_MODULES[name]).create(voice, rate)
-    except UnknownVoiceError as exc:
+    except UnknownVoiceError:
         other = None if engine or voice is None else _engine_with_voice(voice, rate, name)
         if other is None:
             raise
-        raise UnknownVoiceError(f"{exc}; {other} has a voice {voice!r}: add --engine {other}") from None
+        return other
 
 
-def _engine_with_voice(voice: str, rate: int | None, tried: str) -> str | None:
-    """Another engine that knows `voice` (only asked once the default engine did not)."""
+def _engine_with_voice(voice: str, rate: int | None, tried: str) -> Voice | None:
+    """The voice from another engine that knows it (only asked once the default engine did not)."""
     for name, module in ENGINE_MODULES.items():
         if name == tried:
             continue
         try:
-            importlib.import_module(module).create(voice, rate)
+            return importlib.import_module(module).create(voice, rate)
         except EngineError:
             continue
-        return name
     return None
 
 

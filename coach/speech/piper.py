@@ -12,9 +12,7 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from coach.audio_format import SAMPLE_RATE, ms_to_samples
 from coach.errors import EngineError, UnknownVoiceError
@@ -22,7 +20,9 @@ from coach.speech.base import (
     DEFAULT_RATE_WPM, TRIM_IDENTITY, EngineInfo, Voice, VoiceInfo, VoiceSpec, check_rate, check_text,
     package_version,
 )
-from coach.speech.pcm import trim_silence
+
+if TYPE_CHECKING:   # numpy only once a clip is made: `coach list` asks which engine is the default
+    import numpy as np
 
 ENGINE = "piper"
 BUNDLED_VOICE = "en_US-joe-medium"
@@ -59,6 +59,10 @@ class PiperVoice(Voice):
         self._gap_ms = round(SENTENCE_GAP_MS * self._length_scale)
 
     def render(self, text: str) -> np.ndarray:
+        import numpy as np
+
+        from coach.speech.pcm import trim_silence
+
         text = check_text(text)
         model = _load(self._model)
         from piper import SynthesisConfig

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from coach import model as m
 from coach.safety import CLEARED_REMINDER, OPENING_NOTE
 from coach.timeline.fitting import Candidate, fit_span
+from coach.timeline.hold_sound import hold_sound_tones
 from coach.timeline.model import TONE_MS, Chapter, Cue, DroppedCue, Timeline
 from coach.timeline.words import number_word, spoken_number
 from coach.vocab import POSITIONS, SIDES, verbosity_rank
@@ -41,10 +42,13 @@ OUTRO_BY_POSITION = {
 
 
 def compile_timeline(routine: m.Routine, spoken_ms: SpokenMs, options: m.CompileOptions = m.CompileOptions(),
-                     lengths_from: str = "estimate") -> Timeline:
-    """Two passes: the first measures the session so the introduction can say how long it is."""
-    first = _Builder(spoken_ms, options).build(routine, minutes=0)
-    minutes = max(1, round(first.duration_ms / 60_000))
+                     lengths_from: str = "estimate", minutes: int | None = None) -> Timeline:
+    """Two passes: the first measures the session so the introduction can say how long it is.
+    minutes: what the introduction says instead (a session planned with generous slots that it
+    shortens as the real lengths arrive says the minutes it will take, not those of the slots)."""
+    if minutes is None:
+        first = _Builder(spoken_ms, options).build(routine, minutes=0)
+        minutes = max(1, round(first.duration_ms / 60_000))
     timeline = _Builder(spoken_ms, options).build(routine, minutes=minutes)
     return dataclasses.replace(timeline, lengths_from=lengths_from, verbosity=options.verbosity)
 
@@ -272,7 +276,8 @@ class _Builder:
             kind = "safety" if cue.safety else "hold-cue"
             if cue.safety or self.spoken(cue.text):
                 candidates.append(Candidate(at_ms, cue.text.forms(self.options.verbosity), kind, movable=True))
-        self.span("hold", span_ms, candidates, tones)
+        fill = (inhale_ms, exhale_ms) if h.hold_ms is not None and self.options.hold_sound != "none" else None
+        self.span("hold", span_ms, candidates, tones, fill=fill)
 
     def breathe(self, b: m.Breathe, title: str = "", later_rep: bool = False) -> None:
         inhale_ms, exhale_ms = self.pace(b.inhale_ms), self.pace(b.exhale_ms)
@@ -301,10 +306,11 @@ class _Builder:
         return candidates, tones
 
     def span(self, kind: str, span_ms: int, candidates: list[Candidate], tones: list[tuple[int, str]],
-             gap_first: bool = False) -> None:
+             gap_first: bool = False, fill: tuple[int, int] | None = None) -> None:
         """The span starts the moment the speech before it ends (after the usual pause when it opens
         with a tone or a counted tempo); safety cues that do not fit inside are spoken before it,
-        which moves the span but never shortens it."""
+        which moves the span but never shortens it. fill (the inhale and exhale ms) asks for the
+        hold sound in the room the speech leaves (coach.timeline.hold_sound): it moves nothing."""
         pause_first = bool(tones) or gap_first
         while True:
             origin = self.t + (self.gap if pause_first else 0)
@@ -324,6 +330,12 @@ class _Builder:
             self.add(Cue(start + offset, start + offset + TONE_MS[tone], "tone", tone=tone))
         for p in fit.placed:
             self.add(Cue(start + p.start_ms, start + p.end_ms, p.kind, p.text))
+        if fill is not None:
+            speech = [(p.start_ms, p.end_ms) for p in fit.placed]
+            if self.last_speech:
+                speech.append((self.last_speech[0] - start, self.last_speech[1] - start))
+            for offset, tone in hold_sound_tones(self.options.hold_sound, span_ms, speech, *fill):
+                self.add(Cue(start + offset, start + offset + TONE_MS[tone], "tone", tone=tone))
         for cand in fit.dropped:
             self.dropped.append(DroppedCue(cand.forms[-1], start + cand.desired_ms, f"no room for the {cand.kind} cue"))
         if fit.placed:

@@ -39,7 +39,9 @@ SPAN_LABELS: dict[str, str] = {"hold": "Hold", "breathe": "Paced breathing", "tr
 SPAN_KINDS = frozenset(SPAN_LABELS)
 # Tone name -> length in ms. The compiler times tone cues with these; coach.tones gives each its
 # sound, exactly this long. Here, so the compiler needs no audio code.
-TONE_MS: dict[str, int] = {"bell": 1_200, "tick": 60, "inhale": 250, "exhale": 250}
+# in-breath / out-breath: the soft breath pacing inside a timed hold (--hold-sound breath).
+TONE_MS: dict[str, int] = {"bell": 1_200, "tick": 60, "inhale": 250, "exhale": 250,
+                           "in-breath": 1_200, "out-breath": 1_200}
 TONES = frozenset(TONE_MS)
 
 

@@ -30,11 +30,15 @@ def bench_export(ws: Workspace, routines: dict[int, Path], warm: dict[str, Path]
             mix_only = program("mix_only", str(path), engine, str(cache))
             quiet([*mix_only, str(raw)], tools_env)   # the PCM, once
             mix = measure(lambda: run_once(mix_only, tools_env))
+            level = measure(lambda: run_once(program("level_only", str(path), engine, str(cache)), tools_env))
+            prep = measure(lambda: run_once(program("level_only", str(path), engine, str(cache), "--prepare-only"),
+                                            tools_env))
             encode = measure(lambda: run_once(program("encode_only", str(raw), str(out) + ".floor.mp3"), tools_env))
             raw_s = pcm_seconds(raw.stat().st_size)
             raw.unlink()
             rows.append({"minutes": minutes, "engine": engine, "audio_s": duration_ms / 1000, "raw_s": raw_s,
-                         "export": export, "mix": mix, "encode": encode})
+                         "export": export, "mix": mix, "encode": encode,
+                         "level": level, "prepare": prep})
     return rows
 
 

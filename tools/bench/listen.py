@@ -1,11 +1,18 @@
-"""Voice commands (section `listen`): detection per command in noise, false triggers per hour on
-coach's own voice (with and without the gate) and on other speech, and the latency of a decision."""
+"""Voice commands (section `listen`): detection per command in noise over ten voices, false accepts on
+coach's own voice, the beds and an hour of other speech (synthetic and human), latency, the
+recognizer's cost, and a live session's cue lateness while it listens. Synthesised corpora are cached
+on disk (~/.cache/coach-bench/listen) so a second run spends its time on recognition only."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import resource
 import statistics
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,45 +20,181 @@ import numpy as np
 from tools.bench.config import COACH, ROOT, ROUTINES
 from tools.bench.workspace import Workspace, timeline_json
 
-# (engine, voice, rate): both engines, several voices and speaking rates
-FULL_VOICES = (("piper", None, 150), ("piper", None, 175), ("piper", None, 220),
-               ("espeak", "gmw/en-us", 150), ("espeak", "gmw/en-us", 200), ("espeak", "gmw/en-gb-x-rp", 175),
-               ("espeak", "gmw/en-us-nyc", 175))
-QUICK_VOICES = (("piper", None, 175), ("espeak", "gmw/en-us", 175))
-SNRS = (40.0, 10.0, 0.0)   # 40 dB: a quiet room (a microphone is never digitally silent)
+# (engine, voice, rate, pitch shift in cents, tempo): Piper at three rates, four espeak-ng accents, and
+# three pitch/tempo-shifted copies (sox), new speakers to the recognizer
+FULL_VOICES = (("piper", None, 150, 0, 1.0), ("piper", None, 175, 0, 1.0), ("piper", None, 220, 0, 1.0),
+               ("espeak", "gmw/en-us", 150, 0, 1.0), ("espeak", "gmw/en-us", 200, 0, 1.0),
+               ("espeak", "gmw/en-gb-x-rp", 175, 0, 1.0), ("espeak", "gmw/en-us-nyc", 175, 0, 1.0),
+               ("piper", None, 175, 350, 0.92), ("piper", None, 175, -300, 1.1), ("espeak", "gmw/en-us", 175, 400, 1.1))
+QUICK_VOICES = (FULL_VOICES[1], FULL_VOICES[3])
+SNRS = (10.0, 0.0)
+# Other speech in these voices: espeak-ng's are quick to render; the endpointer cuts Piper's commas
+# into more short pieces, each a decode, so it reads the remarks only
+SENTENCE_VOICES = (FULL_VOICES[3], FULL_VOICES[4], FULL_VOICES[5], FULL_VOICES[6], FULL_VOICES[9],
+                   ("espeak", "gmw/en-gb-scotland", 175, 0, 1.0), ("espeak", "gmw/en-us", 175, -300, 0.9),
+                   ("espeak", "gmw/en-gb-x-rp", 175, 300, 1.0), ("espeak", "gmw/en-us-nyc", 150, 0, 1.0))
+REMARK_VOICES = (FULL_VOICES[0], FULL_VOICES[2], FULL_VOICES[3], FULL_VOICES[7])
+CORPUS_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coach-bench" / "listen"
 
 
 def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     from coach.listen.gate import TAIL_MS
-    from coach.listen.recognizer import CONFIDENCE_MIN, CommandRecognizer
+    from coach.listen.whisper import LOGPROB_MIN, THREADS
     from tools import listen_eval as ev
 
-    recognizer = CommandRecognizer()
+    loaded = time.perf_counter()
+    pair = ev.recognizers("whisper")
+    load_s = time.perf_counter() - loaded
     voices = QUICK_VOICES if quick else FULL_VOICES
-    clips = _command_clips(voices)
-    trials = ev.detection_trials(clips, SNRS, recognizer)
+    cpu0, decodes0 = time.process_time(), _decodes(pair)
+    trials = ev.detection_trials(_command_clips(voices), SNRS, pair)
+    cpu_per_utterance = (time.process_time() - cpu0) / max(1, _decodes(pair) - decodes0)
     by_command: dict[str, dict[str, list[bool]]] = {}
     for t in trials:
         by_command.setdefault(t.expected, {}).setdefault(_snr_name(t.snr_db), []).append(t.correct)
     detection = {cmd: {snr: sum(v) / len(v) for snr, v in per.items()} for cmd, per in by_command.items()}
     wrong = sum(1 for t in trials if t.heard is not None and not t.correct)
-    latencies = [t.latency_ms for t in trials if t.correct and t.latency_ms is not None]
-    stop_latencies = [t.latency_ms for t in trials if t.correct and t.expected == "safety-stop" and t.latency_ms is not None]
+    confirmed = [t.latency_ms for t in trials if t.correct and t.latency_ms is not None]
+    silenced = [t.provisional_ms for t in trials if t.expected == "safety-stop" and t.provisional_ms is not None]
+    stops = [t for t in trials if t.expected == "safety-stop"]
 
-    routines = ROUTINES[:1] if quick else ROUTINES
-    own = _own_voice(ws, routines, warm["piper"], recognizer, TAIL_MS / 1000)
-    other = _other_speech(voices, recognizer)
-    wake = _with_wake_word(voices)
-    beds = _beds(recognizer, 2 if quick else 10)
-    return {"voices": [f"{e} {v or 'default'} {r}" for e, v, r in voices], "trials": len(trials),
-            "confidence_min": CONFIDENCE_MIN, "detection": detection, "wrong_command": wrong,
-            "latency_median_ms": statistics.median(latencies) if latencies else None,
-            "latency_p95_ms": _p95(latencies), "stop_latency_median_ms": statistics.median(stop_latencies) if stop_latencies else None,
-            "own_voice": own, "other_speech": other, "wake_word": wake,
-            "beds": beds}
+    routines = ROUTINES[:1] if quick else ROUTINES[:2]
+    return {"recognizer": "whisper", "logprob_min": LOGPROB_MIN, "threads": THREADS, "load_s": load_s,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cpu_s_per_utterance": cpu_per_utterance,
+            "voices": [_voice_name(v) for v in voices], "trials": len(trials), "detection": detection,
+            "wrong_command": wrong, "confirmed_median_ms": _median(confirmed), "confirmed_p95_ms": _p95(confirmed),
+            "silenced_median_ms": _median(silenced), "stops": len(stops),
+            "stops_provisional": sum(t.provisional_ms is not None for t in stops),
+            "own_voice": _own_voice(ws, routines, warm["piper"], pair, TAIL_MS / 1000),
+            "other_speech": _other_speech(pair, quick), "beds": _beds(pair, 1 if quick else 5),
+            "wake_word": _with_wake_word(),
+            "session": [] if quick else [_session_listening(ws, threads) for threads in (2, 1)]}
 
 
-def _beds(recognizer, minutes: int) -> dict:
+def _decodes(pair) -> int:
+    return getattr(pair[1].confirm, "decodes", 0)
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _p95(values: list[float]) -> float | None:
+    return float(np.percentile(values, 95)) if values else None
+
+
+def _snr_name(snr: float | None) -> str:
+    return "clean" if snr is None else f"{snr:g} dB SNR"
+
+
+def _voice_name(voice) -> str:
+    engine, name, rate, cents, tempo = voice
+    shifted = f" pitch {cents:+d} c tempo {tempo:g}" if cents or tempo != 1.0 else ""
+    return f"{engine} {name or 'default'} {rate}{shifted}"
+
+
+def _render(voice, texts: list[str]) -> list[np.ndarray]:
+    """Each text in the voice at 16 kHz, cached on disk by voice and text."""
+    from tools.listen_eval import render_16k
+
+    key = hashlib.sha256(json.dumps([_voice_name(voice), texts]).encode()).hexdigest()[:20]
+    path = CORPUS_CACHE / f"{key}.npz"
+    if path.exists():
+        with np.load(path) as saved:
+            return [saved[f"c{i}"] for i in range(len(texts))]
+    engine, name, rate, cents, tempo = voice
+    clips = [_shift(c, cents, tempo) for c in render_16k(engine, texts, name, rate)]
+    CORPUS_CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **{f"c{i}": c for i, c in enumerate(clips)})
+    os.replace(tmp, path)
+    return clips
+
+
+def _shift(pcm: np.ndarray, cents: int, tempo: float) -> np.ndarray:
+    if not cents and tempo == 1.0:
+        return pcm
+    raw = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-L", "-r", "16000"]
+    out = subprocess.run(["sox", *raw, "-", *raw, "-", "pitch", str(cents), "tempo", str(tempo)],
+                         input=np.ascontiguousarray(pcm, dtype="<i2").tobytes(), capture_output=True, check=True)
+    return np.frombuffer(out.stdout, dtype="<i2").astype(np.int16)
+
+
+def _command_clips(voices, wake_word: bool = False) -> dict[tuple[str, str], np.ndarray]:
+    from coach.listen.commands import PHRASE_COMMANDS, WAKE_WORD
+
+    texts = [f"{WAKE_WORD.capitalize()}, {p}." if wake_word else p.capitalize() + ("?" if p == "how long" else ".")
+             for p in PHRASE_COMMANDS]
+    clips = {}
+    for voice in voices:
+        clips.update({(_voice_name(voice), phrase): pcm for phrase, pcm in zip(PHRASE_COMMANDS, _render(voice, texts))})
+    return clips
+
+
+def _with_wake_word() -> dict:
+    """--wake-word: "Coach, pause." in two voices at 10 dB."""
+    from tools import listen_eval as ev
+
+    pair = ev.recognizers("whisper", wake_word=True)
+    trials = ev.detection_trials(_command_clips(QUICK_VOICES, wake_word=True), SNRS[:1], pair)
+    plain = ev.detection_trials(_command_clips(QUICK_VOICES[:1]), SNRS[:1], pair)   # without "coach": refused
+    return {"voices": [_voice_name(v) for v in QUICK_VOICES], "trials": len(trials),
+            "detected": sum(t.correct for t in trials) / len(trials),
+            "missed": [f"{t.voice}: {t.phrase}" for t in trials if not t.correct],
+            "without_wake_word_obeyed": sum(t.heard is not None for t in plain), "without_trials": len(plain)}
+
+
+def _own_voice(ws: Workspace, routines, cache: Path, pair, tail_s: float) -> dict:
+    """Each routine exported (Piper, the default voice), heard as a microphone would hear the speaker
+    with the session's gate (closed while coach sounds, plus its tail)."""
+    from tools import asr
+    from tools import listen_eval as ev
+
+    hours, gated, found_any = 0.0, 0, []
+    for routine in routines:
+        wav = ws.folder(f"listen-{routine}") / f"{routine}.wav"
+        subprocess.run([COACH, "export", routine, "-o", str(wav), "--engine", "piper", "--cache-dir", str(cache), "--yes"],
+                       check=True, capture_output=True, env=ws.env(cache))
+        pcm, rate = asr.read_wav(wav)
+        audio = asr.resample_for_recognizer(pcm, rate)
+        cues = timeline_json(routine, "piper", cache, ws)["cues"]
+        sounds = [(c["start_ms"] / 1000, c["end_ms"] / 1000) for c in cues if c["kind"] == "tone" or c["text"]]
+        hours += len(audio) / 16000 / 3600
+        found = ev.listen_through(audio, pair, ev.IntervalGate(sounds, tail_s), stages=("heard", "provisional"))
+        gated += len(found)
+        found_any += [f"{routine} {f.at_s:.0f} s: {f.stage} {f.phrase}" for f in found]
+    return {"routines": list(routines), "hours": hours, "gated": gated, "heard": found_any[:12]}
+
+
+def _other_speech(pair, quick: bool) -> dict:
+    """Speech that holds no command: sentences of coach's docs (some with command words inside), short
+    remarks a person might make on the mat, each followed by a pause, and people reading aloud."""
+    from tools import listen_eval as ev
+
+    sentences = _doc_sentences()
+    remarks = [r.capitalize() + "." for r in ev.NOT_COMMANDS]
+    parts: list[tuple[str, np.ndarray]] = []
+    for voice in (SENTENCE_VOICES[:1] if quick else SENTENCE_VOICES):
+        parts.append((f"sentences, {_voice_name(voice)}", ev.with_gaps(_render(voice, sentences), 0.8)))
+    for voice in (REMARK_VOICES[:1] if quick else REMARK_VOICES):
+        parts.append((f"remarks, {_voice_name(voice)}", ev.with_gaps(_render(voice, remarks), 1.0)))
+    parts.append(("people reading (moonshine-voice recordings)", ev.human_speech()))
+    hours, accepted, examples, decodes0 = 0.0, 0, [], _decodes(pair)
+    per_part = {}
+    for name, audio in parts:
+        hours += len(audio) / 16000 / 3600
+        found = ev.listen_through(audio, pair)
+        accepted += len(found)
+        per_part[name] = len(found)
+        examples += [f"{name} {f.at_s:.0f} s: {f.phrase}" for f in found]
+    return {"hours": hours, "accepted": accepted, "sentences": len(sentences), "remarks": len(remarks),
+            "remark_utterances": len(remarks) * (1 if quick else len(REMARK_VOICES)),
+            "decoded": _decodes(pair) - decodes0, "parts": per_part, "examples": examples[:12],
+            "bound_per_hour": 3 / hours if hours else None}
+
+
+def _beds(pair, minutes: int) -> dict:
     """Each built-in background alone, as the microphone hears it between cues under --background."""
     from coach.audio_format import SAMPLE_RATE, ms_to_samples
     from coach.background import BUILTIN_BEDS
@@ -65,90 +208,42 @@ def _beds(recognizer, minutes: int) -> dict:
     for name in BUILTIN_BEDS:
         bed = bed_pcm(load_background(name), timeline, 0, ms_to_samples(minutes * 60_000))
         pcm = np.clip(np.round(bed), -32768, 32767).astype(np.int16)
-        found = ev.listen_through(asr.resample_for_recognizer(pcm, SAMPLE_RATE), recognizer)
-        triggers[name] = [f"{at:.0f} s: {phrase}" for at, phrase, _c, _s in found]
+        found = ev.listen_through(asr.resample_for_recognizer(pcm, SAMPLE_RATE), pair, stages=("heard", "provisional"))
+        triggers[name] = [f"{f.at_s:.0f} s: {f.stage} {f.phrase}" for f in found]
     return {"minutes": minutes, "triggers": triggers}
 
 
-def _with_wake_word(voices) -> dict:
-    """The same measures with --wake-word: "Coach, pause." in two voices, and the same other speech."""
-    from coach.listen.recognizer import CommandRecognizer
+def _session_listening(ws: Workspace, threads: int, routine: str = "child-pose") -> dict:
+    """`coach live ROUTINE --listen` in real time while the microphone hears talk (a short remark every
+    3 s, each a Whisper decode beside the player): the cues' lateness from the timing log."""
     from tools import listen_eval as ev
 
-    recognizer = CommandRecognizer(wake_word=True)
-    trials = ev.detection_trials(_command_clips(QUICK_VOICES, wake_word=True), SNRS[:2], recognizer)
-    detected: dict[str, list[bool]] = {}
-    for t in trials:
-        detected.setdefault(_snr_name(t.snr_db), []).append(t.correct)
-    return {"voices": [f"{e} {v or 'default'} {r}" for e, v, r in QUICK_VOICES], "trials": len(trials),
-            "detected": {snr: sum(v) / len(v) for snr, v in detected.items()},
-            "other_speech": _other_speech(voices, recognizer)}
+    folder = ws.folder(f"listen-live-{threads}")
+    remarks = _render(REMARK_VOICES[0], [r.capitalize() + "." for r in ev.NOT_COMMANDS])
+    mic = folder / "mic.raw"
+    talk = ev.with_noise(ev.with_gaps(remarks * 4, 3.0), remarks[0], 30.0, 7)   # longer than the session
+    talk.astype("<i2").tofile(mic)
+    config = folder / "asound.conf"
+    config.write_text(f'pcm.!default {{\n type file\n slave.pcm {{ type null }}\n file "/dev/null"\n'
+                      f' infile "{mic}"\n format "raw"\n}}\n')
+    log = folder / "timing.jsonl"
+    cache = folder / "cache"
+    env = {**ws.env(cache, config), "COACH_WHISPER_THREADS": str(threads)}
+    started = time.perf_counter()
+    run = subprocess.run([COACH, "live", routine, "--listen", "--engine", "espeak", "--yes", "--timing-log", str(log),
+                          "--cache-dir", str(cache)], capture_output=True, text=True, env=env, timeout=900)
+    wall_s = time.perf_counter() - started
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
+    late = sorted(e["late_ms"] for e in entries if "late_ms" in e)
+    if run.returncode != 0 or not late:
+        return {"threads": threads, "error": f"exit {run.returncode}: {run.stderr[-300:]}"}
+    heard = [e for e in entries if "heard" in e]
+    return {"threads": threads, "routine": routine, "cues": len(late), "median_ms": statistics.median(late),
+            "p95_ms": float(np.percentile(late, 95)), "max_ms": late[-1], "wall_s": wall_s,
+            "provisional": sum("provisional" in e for e in entries), "heard": len(heard)}
 
 
-def _snr_name(snr: float | None) -> str:
-    return "clean" if snr is None else f"{snr:g} dB SNR"
-
-
-def _p95(values: list[float]) -> float | None:
-    return float(np.percentile(values, 95)) if values else None
-
-
-def _command_clips(voices, wake_word: bool = False) -> dict[tuple[str, str], np.ndarray]:
-    from coach.listen.commands import PHRASE_COMMANDS, WAKE_WORD
-    from tools.listen_eval import render_16k
-
-    clips = {}
-    texts = [f"{WAKE_WORD.capitalize()}, {p}." if wake_word else p.capitalize() + "." for p in PHRASE_COMMANDS]
-    for engine, voice, rate in voices:
-        name = f"{engine} {voice or 'default'} {rate}"
-        rendered = render_16k(engine, texts, voice, rate)
-        clips.update({(name, phrase): pcm for phrase, pcm in zip(PHRASE_COMMANDS, rendered)})
-    return clips
-
-
-def _own_voice(ws: Workspace, routines, cache: Path, recognizer, tail_s: float) -> dict:
-    """Each routine exported (Piper, the default voice), heard as a microphone would hear the speaker:
-    with the session's gate, and as if the gate failed."""
-    from tools import asr
-    from tools import listen_eval as ev
-
-    hours, gated, ungated, heard_ungated = 0.0, 0, 0, []
-    for routine in routines:
-        wav = ws.folder(f"listen-{routine}") / f"{routine}.wav"
-        subprocess.run([COACH, "export", routine, "-o", str(wav), "--engine", "piper", "--cache-dir", str(cache), "--yes"],
-                       check=True, capture_output=True, env=ws.env(cache))
-        pcm, rate = asr.read_wav(wav)
-        audio = asr.resample_for_recognizer(pcm, rate)
-        cues = timeline_json(routine, "piper", cache, ws)["cues"]
-        sounds = [(c["start_ms"] / 1000, c["end_ms"] / 1000) for c in cues if c["kind"] == "tone" or c["text"]]
-        hours += len(audio) / 16000 / 3600
-        gated += len(ev.listen_through(audio, recognizer, ev.IntervalGate(sounds, tail_s)))
-        found = ev.listen_through(audio, recognizer)
-        ungated += len(found)
-        heard_ungated += [f"{routine} {at:.0f} s: {phrase}" for at, phrase, _cmd, _s in found]
-    return {"routines": list(routines), "hours": hours, "gated": gated, "ungated": ungated,
-            "gated_per_hour": gated / hours, "ungated_per_hour": ungated / hours, "ungated_heard": heard_ungated[:12]}
-
-
-def _other_speech(voices, recognizer) -> dict:
-    """Speech that holds no command: the prose of coach's docs, sentence by sentence, and short remarks
-    a person might make on the mat, each followed by a pause."""
-    from tools import listen_eval as ev
-
-    sentences = _doc_sentences()
-    remarks = [r.capitalize() + "." for r in ev.NOT_COMMANDS]
-    hours, triggers, examples = 0.0, 0, []
-    for engine, voice, rate in voices[:2]:
-        audio = ev.with_gaps(ev.render_16k(engine, sentences + remarks, voice, rate), 0.8)
-        hours += len(audio) / 16000 / 3600
-        found = ev.listen_through(audio, recognizer)
-        triggers += len(found)
-        examples += [f"{engine} {at:.0f} s: {phrase}" for at, phrase, _c, _s in found]
-    return {"hours": hours, "triggers": triggers, "per_hour": triggers / hours, "sentences": len(sentences),
-            "remarks": len(remarks), "examples": examples[:12]}
-
-
-def _doc_sentences(limit: int = 150) -> list[str]:
+def _doc_sentences(limit: int = 400) -> list[str]:
     text = "\n".join((ROOT / "docs" / name).read_text(encoding="utf-8")
                      for name in ("exercise-library.md", "background.md", "script-format.md"))
     prose = " ".join(line for line in text.splitlines()

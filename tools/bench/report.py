@@ -130,6 +130,12 @@ def export_section(r: Results) -> list[str]:
                    f"{enc.wall_s:.2f} s = {mix.wall_s + enc.wall_s:.2f} s (each with its own interpreter start-up) "
                    f"against {e.wall_s:.2f} s for `coach export`.")
     out.append("")
+    for row in (row for row in r.export if "level" in row):
+        cost = row["level"].wall_s - row["prepare"].wall_s
+        out.append(f"Levelling the speech to -16 LUFS ({row['minutes']} min, {row['engine']}): {cost:.2f} s "
+                   f"(every distinct clip once, importing scipy and pyloudnorm included; `tools/bench/level_only.py`), "
+                   f"{cost / row['mix'].wall_s:.0%} of mix only.")
+    out.append("")
     if r.baseline:
         out += ["### The baseline's timing", "",
                 "The baseline's WAV against the timeline it was built from (`coach show --json` with espeak's "

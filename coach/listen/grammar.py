@@ -1,4 +1,5 @@
-"""Which command was said in one utterance: pocketsphinx, offline, from the model inside its wheel.
+"""The grammar backend: pocketsphinx, offline, from the model inside its wheel. Instant and streaming,
+so it is the fast first pass before Whisper (and the recognizer when Whisper's weights are missing).
 
 The decoder knows only the command phrases (a JSGF grammar), so it always answers with the closest
 phrase. A phrase is accepted only when its acoustic score per 10 ms frame is within CONFIDENCE_MIN of
@@ -12,9 +13,9 @@ this confidence separates commands from other speech (not far enough).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
+from coach.listen.backends import Recognition
 from coach.listen.commands import command_for, phrases
 
 CONFIDENCE_MIN = -4.0   # log-likelihood per frame below the best state's; tuned in scripts/bench (listen)
@@ -22,15 +23,12 @@ COVERAGE_MIN = 0.6      # the phrase must fill this much of the speech: "stop if
 _FILLERS = {"<s>", "</s>", "<sil>", "[noise]", "[breath]", "[cough]", "[laugh]", "[um]", "[uh]"}
 
 
-@dataclass(frozen=True)
-class Recognition:
-    phrase: str         # as recognized, e.g. "time left"
-    command: str        # what it does, e.g. "time-left"
-    confidence: float   # per-frame log-likelihood relative to the best state's (0 = nothing fits better)
-
-
 class CommandRecognizer:
-    """Feed one utterance (16 kHz mono int16 bytes) with start / feed / finish, or all at once with hear."""
+    """Feed one utterance (16 kHz mono int16 bytes) with start / feed / finish, or all at once with
+    recognize. Recognition.score: per-frame log-likelihood relative to the best state's (0 = nothing
+    fits better)."""
+
+    name = "pocketsphinx"
 
     def __init__(self, wake_word: bool = False, confidence_min: float = CONFIDENCE_MIN):
         import pocketsphinx  # heavy: only when listening
@@ -72,10 +70,14 @@ class CommandRecognizer:
             return None
         return Recognition(hyp.hypstr, command, round(confidence, 2))
 
-    def hear(self, audio: bytes) -> Recognition | None:
+    def recognize(self, audio: bytes, speech_s: float) -> Recognition | None:
         self.start()
         self.feed(audio)
-        return self.finish()
+        return self.finish(speech_s)
+
+
+def create(wake_word: bool = False) -> CommandRecognizer:
+    return CommandRecognizer(wake_word)
 
 
 def _jsgf(alternatives: tuple[str, ...]) -> str:

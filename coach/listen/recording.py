@@ -1,0 +1,78 @@
+"""A recording run through exactly what a session uses (endpointer, gate, voicing check, recognizers),
+frame by frame and as fast as the recognizers go: `coach listen --file`, the benchmarks and the tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from coach.errors import UsageError
+from coach.listen.backends import StreamingRecognizer
+from coach.listen.listener import HeardCommand, Judge, Stage, Utterances
+from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE
+
+
+class Gate(Protocol):
+    def closed(self, at: float) -> bool: ...   # at: seconds into the recording
+
+
+@dataclass(frozen=True)
+class Found:
+    at_s: float          # where the words ended, seconds into the recording
+    phrase: str
+    command: str
+    stage: Stage         # heard / provisional / withdrawn
+    score: float
+    decided_s: float     # when it was decided, seconds into the recording (the endpointer's wait included)
+    compute_s: float     # CPU-bound time the recognizer took to decide (wall clock)
+
+    def as_json(self) -> dict:
+        return {"at_s": round(self.at_s, 2), "command": self.command, "phrase": self.phrase, "stage": self.stage,
+                "score": self.score, "latency_ms": round((self.decided_s - self.at_s + self.compute_s) * 1000)}
+
+
+def listen_through(audio: np.ndarray, first: StreamingRecognizer | None, judge: Judge,
+                   gate: Gate | None = None) -> Iterator[Found]:
+    """Every event in 16 kHz int16 audio, in order. A provisional stop comes first, its outcome after."""
+    utterances = Utterances(first, gate)   # type: ignore[arg-type]   # any gate with closed(at)
+    frames = len(audio) // (FRAME_BYTES // 2)
+    data = np.ascontiguousarray(audio[: frames * FRAME_BYTES // 2], dtype="<i2").tobytes()
+    for i in range(frames):
+        frame_end = (i + 1) * FRAME_S
+        started = time.perf_counter()
+        utterance = utterances.push(data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], frame_end, 0.0)
+        if utterance is None:
+            continue
+        quick_s = time.perf_counter() - started
+        if judge.provisional(utterance):
+            assert utterance.quick is not None
+            yield _found(HeardCommand(utterance.quick, utterance.speech_end, frame_end, "provisional"), quick_s)
+        heard = judge.decide(utterance)
+        compute_s = time.perf_counter() - started
+        for event in judge.outcome(utterance, heard, frame_end):
+            yield _found(event, compute_s)
+
+
+def _found(event: HeardCommand, compute_s: float) -> Found:
+    return Found(event.speech_end, event.heard.phrase, event.heard.command, event.stage, event.heard.score,
+                 event.acted, compute_s)
+
+
+def read_recording(path: Path) -> np.ndarray:
+    """Any audio file ffmpeg's libraries read (WAV, FLAC, MP3, ...), as 16 kHz mono int16."""
+    try:
+        from faster_whisper.audio import decode_audio
+    except ImportError as exc:
+        raise UsageError(f"reading a recording needs faster-whisper ({exc}); run scripts/setup") from exc
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file; give a recording of the room, e.g. a WAV file")
+    try:
+        samples = decode_audio(str(path), sampling_rate=RATE)
+    except Exception as exc:  # noqa: BLE001 - av raises its own family for every unreadable file
+        raise UsageError(f"{path}: not an audio file coach can read ({exc}); give a WAV, FLAC or MP3 recording") from exc
+    return np.clip(np.round(np.asarray(samples) * 32768), -32768, 32767).astype(np.int16)
