@@ -142,3 +142,34 @@ def test_a_safety_stop_never_lengthens_the_hold_it_stopped_in(rows, name):
         harder = row(len(rows) + 1, "completed", (Done(name, **{bounds.knob: value}),), 0, "harder")
         proposal = progression.propose(rows + [harder]).get(name)
         assert proposal is None or proposal.value <= min(value, bounds.high)
+
+
+def test_the_session_after_a_safety_stop_says_so_first_and_plays_the_shorter_hold(tmp_path):
+    from coach.model import CompileOptions
+    from coach.session.record import SessionRecord
+
+    history = History(tmp_path / "h.sqlite")
+    routine = resolve("lower-back-relief")
+    stop_at = [e.name for e in routine.exercises].index("child-pose")
+    history.end(history.start(routine.name, "play", progression.played(routine)), "safety-stop", reached=stop_at)
+    progressed, options = SessionRecord(history, lambda _: None).progressed(routine, CompileOptions())
+    assert options.notes == ("Last time you stopped during the child's pose: go gently.",)
+    holds = {d.name: d.hold_s for d in progression.played(progressed)}
+    assert holds["child-pose"] == 25 < 30      # 30 s less 15%
+    assert holds["knee-to-chest"] == {d.name: d.hold_s for d in progression.played(routine)}["knee-to-chest"]
+
+
+def test_stats_shows_each_exercises_hold_over_time(tmp_path):
+    from click.testing import CliRunner
+
+    from coach.cli import cli
+
+    db = tmp_path / "h.sqlite"
+    history = History(db)
+    for _ in range(3):
+        history.end(history.start("child-pose", "play", (Done("child-pose", hold_s=20),)), "completed", reached=0)
+    result = CliRunner().invoke(cli, ["stats", "--history-db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "  child-pose                       20 20 20 s (range 15-30; next 22)" in result.output.splitlines()
+    shown = CliRunner().invoke(cli, ["history", "--history-db", str(db)])
+    assert shown.exit_code == 0 and "completed" in shown.output

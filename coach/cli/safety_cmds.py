@@ -80,7 +80,9 @@ def history(history_db: Path | None, as_json: bool, limit: int) -> None:
         click.echo("")
     echo_rows(rows, as_json, "No sessions yet.",
               f"{'#':>4}  {'ROUTINE':<30}  {'MODE':<6}  {'STARTED':<25}  {'ENDED':<25}  OUTCOME",
-              lambda r: f"{r.id:>4}  {r.routine:<30}  {r.mode:<6}  {r.started_at:<25}  {r.ended_at or '-':<25}  {r.outcome}")
+              lambda r: f"{r.id:>4}  {r.routine:<30}  {r.mode:<6}  {r.started_at:<25}  {r.ended_at or '-':<25}  {r.outcome}"
+                        + (f" in {r.ended_in}" if r.ended_in and r.outcome != "completed" else "")
+                        + (f", rated {r.rating}" if r.rating else ""))
 
 
 @click.command()
