@@ -115,7 +115,9 @@ class History:
     def start(self, routine: str, mode: str, exercises: tuple[Done, ...] = (),
               options: dict[str, object] | None = None) -> int:
         row = (routine, mode, _now(), os.getpid(), socket.gethostname(),
-               json.dumps([e.to_json() for e in exercises]), json.dumps(options or {}), 0)
+               json.dumps([e.to_json() for e in exercises]), json.dumps(options or {}),
+               # How far it gets is known only for a session that says what it does; others count as run.
+               0 if exercises else None)
         session_id = self._use(lambda conn: _insert(conn, row))
         self._started[session_id] = row
         return session_id
@@ -131,10 +133,11 @@ class History:
                                "WHERE id = ?", (ended, outcome, reached, session_id))
             if cur.rowcount == 0 and session_id in self._started:
                 # The file was replaced during the session (moved aside as damaged): the row again, whole.
-                routine, mode, started, pid, host, done, options, _ = self._started[session_id]
+                routine, mode, started, pid, host, done, options, started_reached = self._started[session_id]
                 conn.execute("INSERT INTO sessions (routine, mode, started_at, ended_at, outcome, pid, host, "
                              "exercises, options, reached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             (routine, mode, started, ended, outcome, pid, host, done, options, reached or 0))
+                             (routine, mode, started, ended, outcome, pid, host, done, options,
+                              reached if reached is not None else started_reached))
 
         self._use(finish)
 
@@ -167,8 +170,8 @@ class History:
 
     def sessions_today(self, routine: str) -> int:
         """How many sessions of this routine ran today (local date): completed, or past the first
-        exercise. A start quit within the first exercise is not a session; a row from before schema 2
-        (how far it got unknown) is counted."""
+        exercise. A start quit within the first exercise is not a session; a row that does not say how
+        far it got (from before schema 2, or recorded without its exercises) is counted."""
         if not self._exists():
             return 0
         today = _now()[:10]

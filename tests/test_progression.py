@@ -173,3 +173,9 @@ def test_stats_shows_each_exercises_hold_over_time(tmp_path):
     assert "  child-pose                       20 20 20 s (range 15-30; next 22)" in result.output.splitlines()
     shown = CliRunner().invoke(cli, ["history", "--history-db", str(db)])
     assert shown.exit_code == 0 and "completed" in shown.output
+
+
+def test_a_session_recorded_without_its_exercises_still_counts_towards_the_daily_limit(tmp_path):
+    history = History(tmp_path / "h.sqlite")
+    history.end(history.start("child-pose", "phone"), "quit")      # says nothing of how far it got
+    assert history.sessions_today("child-pose") == 1
