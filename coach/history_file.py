@@ -7,7 +7,8 @@ name with its -wal/-journal beside it, and a new one is started. A file from a n
 
 Schema changes are migrations: MIGRATIONS[n - 1] takes a file from user_version n - 1 to n, inside one
 transaction with the version bump, so two processes opening the file at once migrate it once.
-Migration 1 is the schema as coach wrote it before versions (such files say user_version 0).
+Migration 1 is the schema as coach wrote it before versions (such files say user_version 0); migration 2
+adds what progression needs (exercises, options, where it ended, a rating).
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             host TEXT NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at)",
+    ),
+    (   # 2: what was done, with which options, where it ended, and how it felt (coach.progression reads it).
+        # `reached` stays NULL on older rows: nobody knows how far they got, so the daily limit counts them.
+        "ALTER TABLE sessions ADD COLUMN exercises TEXT",      # JSON: [{"name": ..., "hold_s": ...}, ...]
+        "ALTER TABLE sessions ADD COLUMN options TEXT",        # JSON: {"verbosity": ..., "hold_scale": ...}
+        "ALTER TABLE sessions ADD COLUMN reached INTEGER",     # index of the exercise under way at the end
+        "ALTER TABLE sessions ADD COLUMN rating TEXT",         # easier, right or harder (coach.vocab.RATINGS)
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,26 @@ def _load_builtin(name: str) -> Script:
     return load_script(path, shown=f"coach/routines/{name}.yaml")
 
 
+def personal_dir() -> Path:
+    """Your routines folder (coach.settings): scripts there play by name, and win over built-ins."""
+    from coach import settings
+
+    return settings.routines_dir()
+
+
+def personal_names(folder: Path | None = None) -> tuple[str, ...]:
+    return tuple(sorted(_local_names(folder or personal_dir())))
+
+
+def all_names() -> tuple[str, ...]:
+    """Every name `resolve` takes: the built-ins and yours."""
+    return tuple(sorted(set(builtin_names()) | set(personal_names())))
+
+
+def find_personal(name: str, folder: Path | None = None) -> Path | None:
+    return _local_path(name, folder or personal_dir())
+
+
 def looks_like_path(ref: str) -> bool:
     return "/" in ref or ref.endswith((".yaml", ".yml")) or ref.startswith(".")
 
@@ -38,9 +59,13 @@ def load_ref(ref: str) -> tuple[Script, Path | None]:
     if looks_like_path(ref):
         path = Path(ref)
         return load_script(path, shown=ref), path.parent
+    # Yours first: a copy of a built-in under its own name is how a person changes one.
+    mine = find_personal(ref)
+    if mine is not None:
+        return load_script(mine, shown=str(mine)), mine.parent
     if ref in builtin_names():
         return _load_builtin(ref), None
-    raise UsageError(f"no routine or exercise called '{ref}'{did_you_mean(ref, builtin_names())}; "
+    raise UsageError(f"no routine or exercise called '{ref}'{did_you_mean(ref, all_names())}; "
                      f"'coach list' shows them all, or give a path to a .yaml script")
 
 
@@ -195,3 +220,65 @@ def apply_overrides(exercise: m.Exercise, entry: m.Entry) -> m.Exercise:
     if not (entry.hold_s or entry.breaths or entry.reps):
         return exercise
     return dataclasses.replace(exercise, steps=m.map_steps(exercise.steps, lambda s: s.with_overrides(entry)))
+
+
+_TEMPLATE = """\
+format: 1
+kind: routine
+name: {name}
+title: {title}
+# What it is for and how long it takes: shown by 'coach list' and spoken at the start.
+description: >
+  A routine of my own: gentle stretches for the lower back, about five minutes.
+# Seconds of quiet between exercises.
+rest_s: 3
+# Exercises by name ('coach list' shows them; a file NAME.yaml in this folder wins over a built-in).
+# An entry may change the exercise for this routine only: hold_s, breaths, reps, sets.
+sequence:
+  - cat-cow
+  - exercise: knee-to-chest
+    hold_s: 20
+  - child-pose
+"""
+
+
+def save_personal(name: str, text: str, folder: Path | None = None) -> Path:
+    """Write a script (a plan) as NAME.yaml into your routines folder. Never overwrites (UsageError)."""
+    return _write_new(name, lambda: text, folder)
+
+
+def new_personal(name: str, from_name: str | None = None, folder: Path | None = None) -> Path:
+    """Write NAME.yaml into your routines folder: a commented template, or a copy of a built-in
+    renamed to NAME. Never overwrites (UsageError)."""
+    if from_name is not None and from_name not in builtin_names():
+        raise UsageError(f"no built-in called '{from_name}'{did_you_mean(from_name, builtin_names())}; "
+                         f"'coach list' shows them")
+
+    def text() -> str:
+        if from_name is None:
+            return _TEMPLATE.format(name=name, title=name.replace("-", " ").capitalize())
+        copied = (builtin_dir() / f"{from_name}.yaml").read_text(encoding="utf-8")
+        return copied.replace(f"\nname: {from_name}\n", f"\nname: {name}\n", 1)
+
+    return _write_new(name, text, folder)
+
+
+def _write_new(name: str, text: Callable[[], str], folder: Path | None) -> Path:
+    from coach import atomic
+    from coach.errors import CoachError
+    from coach.script import name_problem
+
+    why = name_problem(name)
+    if why:
+        raise UsageError(why)
+    folder = folder or personal_dir()
+    path = folder / f"{name}.yaml"
+    if path.exists():
+        raise UsageError(f"{path} already exists; edit it, or remove it to start again")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic.atomic_write(path, mode="w") as f:
+            f.write(text())
+    except OSError as exc:
+        raise CoachError(f"cannot write {path} ({exc.strerror}); set COACH_ROUTINES_DIR to a writable folder") from None
+    return path

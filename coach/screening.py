@@ -7,12 +7,11 @@ it lost) so a user is asked once per condition, and can reset them. The caller d
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from coach import config
+from coach import config, settings
 from coach.errors import UsageError
 from coach.model import Routine
 from coach.vocab import CONDITIONS
@@ -24,12 +23,7 @@ AskFn = Callable[[Routine, tuple[str, ...]], dict[str, bool]]
 
 
 def default_config_path() -> Path:
-    env = os.environ.get("COACH_CONFIG")
-    if env:
-        return Path(env)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("coach")) / "config.json"
+    return settings.config_path()
 
 
 @dataclass(frozen=True)
@@ -85,6 +79,15 @@ class Answers:
         config.write(self.path, {**self._data, "conditions": conditions, "daily_limit": self.daily_limit})
 
 
+def parse_change(change: str) -> tuple[str, bool]:
+    """'knee-injury=yes' -> ('knee-injury', True); anything else is a UsageError saying the form."""
+    condition, sep, value = change.partition("=")
+    condition, value = condition.strip(), value.strip().lower()
+    if not sep or condition not in CONDITIONS or value not in config.YES + config.NO:
+        raise UsageError(f"'{change}' is not CONDITION=yes or CONDITION=no; conditions: {', '.join(CONDITIONS)}")
+    return condition, value in config.YES
+
+
 def evaluate(routine: Routine, answers: dict[str, bool], cleared: bool) -> Verdict:
     named = routine.contraindications
     unanswered = tuple(c for c in named if c not in answers)
@@ -92,16 +95,52 @@ def evaluate(routine: Routine, answers: dict[str, bool], cleared: bool) -> Verdi
     return Verdict(unanswered, blocking)
 
 
-def refusal_message(routine: Routine, blocking: tuple[str, ...]) -> str:
-    """Names the condition and, in a routine, the exercises that are not advised with it."""
+def alternative(routine: Routine, answers: dict[str, bool]) -> str | None:
+    """A built-in that fits these answers and works the same areas (routines before exercises, the
+    most areas in common, then the closest length); None when there is none."""
+    from coach.library import builtin_names, resolve
+    from coach.timeline.compiler import duration_ms
+    from coach.timeline.estimate import estimate_spoken_ms
+
+    length = duration_ms(routine, estimate_spoken_ms)
+    found = []
+    for name in builtin_names():
+        other = resolve(name)
+        shared = len(set(other.focus) & set(routine.focus))
+        if name == routine.name or not shared or any(answers.get(c) for c in other.contraindications):
+            continue
+        found.append(((other.kind != routine.kind, -shared, abs(duration_ms(other, estimate_spoken_ms) - length)),
+                      name))
+    return min(found)[1] if found else None
+
+
+def refusal_message(routine: Routine, blocking: tuple[str, ...], answers: dict[str, bool] | None = None) -> str:
+    """Names the condition and, in a routine, the exercises that are not advised with it; with the
+    answers, offers a built-in that fits them, or a plan that leaves those exercises out."""
     labels = "; ".join(CONDITIONS[c] for c in blocking)
     causes = [e.title for e in routine.exercises if set(e.contraindications) & set(blocking)]
     because = ""
     if routine.kind == "routine" and causes:
         listed = ", ".join(causes[:-1]) + (" and " if len(causes) > 1 else "") + causes[-1]
         because = f" ({listed})"
+    instead = ""
+    if answers is not None:
+        other = alternative(routine, answers)
+        focus = routine.focus[0] if routine.focus else "lower-back"
+        minutes = max(5, round(_minutes(routine) / 5) * 5)
+        instead = (f" Instead: 'coach play {other}' fits your answers, or 'coach plan --minutes {minutes} --for {focus}' "
+                   f"makes one without it." if other else
+                   f" Instead: 'coach plan --minutes {minutes} --for {focus}' makes a routine without it.")
     return (f"'{routine.name}'{because} is not advised with {labels}. If your doctor or physiotherapist has "
-            f"approved it, run it again with --cleared; 'coach screening --reset' changes your answers")
+            f"approved it, run it again with --cleared; 'coach screening --set {blocking[0]}=no' changes the answer."
+            + instead)
+
+
+def _minutes(routine: Routine) -> float:
+    from coach.timeline.compiler import duration_ms
+    from coach.timeline.estimate import estimate_spoken_ms
+
+    return duration_ms(routine, estimate_spoken_ms) / 60000
 
 
 def screen(routine: Routine, answers: Answers, cleared: bool, assume_none: bool, ask: AskFn | None) -> Answers:
@@ -123,5 +162,5 @@ def screen(routine: Routine, answers: Answers, cleared: bool, assume_none: bool,
             answers.record(ask(routine, verdict.unanswered))
         verdict = evaluate(routine, answers.values, cleared)
     if verdict.blocking:
-        raise UsageError(refusal_message(routine, verdict.blocking))
+        raise UsageError(refusal_message(routine, verdict.blocking, answers.values))
     return answers

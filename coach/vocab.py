@@ -63,6 +63,9 @@ CONDITIONS: dict[str, str] = {
     "knee-injury": "a knee injury or pain when kneeling",
 }
 
+# The answer to "How was that: easier, right, or harder?" at the end of a session.
+RATINGS: tuple[str, ...] = ("easier", "right", "harder")
+
 VERBOSITIES: tuple[str, ...] = ("minimal", "brief", "full")
 SIDES: tuple[str, ...] = ("left", "right")
 

@@ -57,11 +57,13 @@ def main() -> None:
 
 # Every command of coach. Imported last: the modules import click
 # options, not `cli`, so adding a command is a function in a module and one entry here.
-from coach.cli import audio_cmds, library_cmds, listen_cmds, safety_cmds, serve_cmds, session_cmds, shell_cmds  # noqa: E402
+from coach.cli import (  # noqa: E402
+    audio_cmds, library_cmds, listen_cmds, plan_cmds, safety_cmds, serve_cmds, session_cmds, shell_cmds,
+)
 
 COMMANDS: tuple[click.Command, ...] = (
-    library_cmds.list_cmd, library_cmds.show, library_cmds.validate,
-    session_cmds.play, session_cmds.live, listen_cmds.listen, serve_cmds.serve,
+    library_cmds.list_cmd, library_cmds.show, library_cmds.validate, library_cmds.new,
+    plan_cmds.plan, session_cmds.play, session_cmds.live, listen_cmds.listen, serve_cmds.serve,
     audio_cmds.export, audio_cmds.render, audio_cmds.voices, audio_cmds.cache,
     safety_cmds.safety, safety_cmds.screening, safety_cmds.history, safety_cmds.stats,
     shell_cmds.completion,

@@ -132,14 +132,14 @@ def cache(ctx, cache_dir) -> None:
 @click.option("--dry-run", is_flag=True, help="Only say how many clips would go; delete nothing.")
 @click.pass_obj
 def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, cache_dir, dry_run) -> None:
-    """Remove clips that no built-in routine uses (for this voice and these options).
+    """Remove clips that no routine uses, built-in or yours (for this voice and these options).
 
     \b
     Examples:
       coach cache prune --dry-run
       coach cache prune --engine espeak
     """
-    from coach.library import builtin_names, resolve
+    from coach.library import all_names, resolve
     from coach.session.prepare import prune_unused
     from coach.session.voice import open_cache
 
@@ -147,7 +147,7 @@ def prune(clip_cache, verbosity, hold_scale, breath_scale, engine, voice, rate, 
     if click.get_current_context().get_parameter_source("cache_dir") == click.core.ParameterSource.COMMANDLINE:
         clip_cache = open_cache(cache_dir)
     before = clip_cache.stats().clips
-    removed = prune_unused([resolve(name) for name in builtin_names()], compile_options(verbosity, hold_scale, breath_scale),
+    removed = prune_unused([resolve(name) for name in all_names()], compile_options(verbosity, hold_scale, breath_scale),
                            voice_choice(engine, voice, rate), clip_cache, dry_run=dry_run)
     if dry_run:
         click.echo(f"Would remove {removed} clip(s) no routine uses; {before - removed} would stay. Nothing deleted.")

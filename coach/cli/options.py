@@ -27,11 +27,11 @@ def _complete_routine(ctx: click.Context, param: click.Parameter, incomplete: st
     """Tab completion: built-in names, or files when the word already looks like a path."""
     from click.shell_completion import CompletionItem
 
-    from coach.library import builtin_names, looks_like_path
+    from coach.library import all_names, looks_like_path
 
     if incomplete and looks_like_path(incomplete):
         return [CompletionItem(incomplete, type="file")]
-    return [CompletionItem(name) for name in builtin_names() if name.startswith(incomplete)]
+    return [CompletionItem(name) for name in all_names() if name.startswith(incomplete)]
 
 
 def routine_argument(nargs: int = 1) -> Callable[[F], F]:

@@ -27,26 +27,32 @@ def safety() -> None:
 @click.command()
 @config_option
 @click.option("--reset", is_flag=True, help="Forget every answer; you will be asked again.")
-def screening(config_path: Path | None, reset: bool) -> None:
-    """Show (or reset) your answers to the screening questions.
+@click.option("--set", "changes", multiple=True, metavar="CONDITION=yes|no",
+              help=f"Change one answer (repeatable). Conditions: {', '.join(CONDITIONS)}.")
+def screening(config_path: Path | None, reset: bool, changes: tuple[str, ...]) -> None:
+    """Show, change or reset your answers to the screening questions.
 
     \b
-    Example:
+    Examples:
+      coach screening --set knee-injury=yes
       coach screening --reset
     """
-    from coach.screening import Answers, default_config_path
+    from coach.library import personal_dir
+    from coach.screening import Answers, default_config_path, parse_change
 
     answers = Answers(config_path or default_config_path())
     if reset:
         answers.reset()
         click.echo(f"Screening answers forgotten ({answers.path}).")
         return
+    if changes:
+        answers.record(dict(parse_change(change) for change in changes))
     if not answers.values:
         click.echo("No screening answers yet: you will be asked before your next session.")
-        return
     for cond, has in answers.values.items():
         click.echo(f"  {'yes' if has else 'no ':<3}  {CONDITIONS[cond]}")
     click.echo(f"Daily limit per routine: {answers.daily_limit} starts. File: {answers.path}")
+    click.echo(f"Your routines folder: {personal_dir()}")
 
 
 @click.command()
@@ -74,7 +80,9 @@ def history(history_db: Path | None, as_json: bool, limit: int) -> None:
         click.echo("")
     echo_rows(rows, as_json, "No sessions yet.",
               f"{'#':>4}  {'ROUTINE':<30}  {'MODE':<6}  {'STARTED':<25}  {'ENDED':<25}  OUTCOME",
-              lambda r: f"{r.id:>4}  {r.routine:<30}  {r.mode:<6}  {r.started_at:<25}  {r.ended_at or '-':<25}  {r.outcome}")
+              lambda r: f"{r.id:>4}  {r.routine:<30}  {r.mode:<6}  {r.started_at:<25}  {r.ended_at or '-':<25}  {r.outcome}"
+                        + (f" in {r.ended_in}" if r.ended_in and r.outcome != "completed" else "")
+                        + (f", rated {r.rating}" if r.rating else ""))
 
 
 @click.command()
@@ -84,8 +92,8 @@ def history(history_db: Path | None, as_json: bool, limit: int) -> None:
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), metavar="FILE.png|FILE.svg",
               help="Also draw minutes per day into this image file.")
 def stats(history_db: Path | None, as_json: bool, days: int, plot_path: Path | None) -> None:
-    """Your progress: sessions and minutes this week, the streak of days, the routines done most, and
-    minutes per day as a chart.
+    """Your progress: sessions and minutes this week, the streak of days, the routines done most,
+    minutes per day as a chart, and each exercise's hold over time (with the next one proposed).
 
     \b
     Examples:
@@ -97,15 +105,19 @@ def stats(history_db: Path | None, as_json: bool, days: int, plot_path: Path | N
     from coach.history import History, default_history_path
     from coach.stats import summarize, summary_lines
 
+    from coach.progression import hold_lines, holds_over_time
+
     history_file = History(history_db or default_history_path())
-    summary = summarize(history_file.rows(), date.today(), days)
+    rows = history_file.rows()
+    summary = summarize(rows, date.today(), days)
     _tell(history_file.notes)
     if as_json:
         import json
 
-        click.echo(json.dumps(summary.to_json(), indent=2))
+        holds = {name: [{"date": d, "value": v} for d, v in seen] for name, seen in holds_over_time(rows).items()}
+        click.echo(json.dumps({**summary.to_json(), "holds": holds}, indent=2))
     else:
-        for line in summary_lines(summary, chart_days=min(days, 28)):
+        for line in summary_lines(summary, chart_days=min(days, 28)) + hold_lines(rows):
             click.echo(line)
     if plot_path is not None:
         from coach.stats_plot import plot_minutes

@@ -66,9 +66,12 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @screening_options
     @history_option
     @remote_options
+    @click.option("--no-progress", is_flag=True,
+                  help="Play the script as written: no holds from your history, no note from last time's safety stop.")
     def command(routine, verbosity, hold_scale, breath_scale, hold_sound, engine, voice, rate, cache_dir, volume,
                 timing_log, listen, wake_word, background,
-                background_level, config_path, yes, cleared, history_db, remote, remote_lan, remote_port) -> None:
+                background_level, config_path, yes, cleared, history_db, remote, remote_lan, remote_port,
+                no_progress) -> None:
         from coach.library import resolve
         from coach.session.run import SessionHooks, SessionRequest, run_session
 
@@ -78,13 +81,15 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
             routine=resolved, mode=mode, options=options,
             voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, volume=volume, timing_log=timing_log,
             history_db=history_db, config_path=config_path, assume_none=yes, listen=listen, wake_word=wake_word,
-            background=background, background_level_db=background_level,
+            background=background, background_level_db=background_level, progress=not no_progress,
             export_hint=f"coach export {routine} -o {Path(routine).stem}.mp3")
         try:
             with Stages() as stages, remote_control(remote or remote_lan, remote_lan, remote_port) as (sources, sinks):
                 hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),
                                      screen=sys.stdout, interactive=sys.stdout.isatty(), sources=sources, sinks=sinks)
-                run_session(request, hooks)
+                ended = run_session(request, hooks)
+            if ended == "completed" and sys.stdin.isatty() and sys.stdout.isatty():
+                _ask_rating(resolved.name, history_db)
         except SessionTerminated as exc:
             if not exc.unfinished:
                 raise
@@ -96,6 +101,22 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
             os._exit(exc.exit_code)
 
     return command
+
+
+def _ask_rating(routine: str, history_db: Path | None) -> None:
+    """Once, at the end: how it felt, for coach.progression. Enter skips; nothing else is asked."""
+    from coach.history import History, HistoryError, default_history_path
+
+    # On the screen the session used (click.prompt would put the question on stderr).
+    click.echo("How was that: easier, right, or harder? [e/r/h, Enter to skip] ", nl=False)
+    answer = sys.stdin.readline().strip().lower()
+    rating = {"e": "easier", "r": "right", "h": "harder"}.get(answer[:1])
+    if rating is None:
+        return
+    try:
+        History(history_db or default_history_path()).rate_latest(routine, rating)
+    except HistoryError as exc:
+        warn(f"the rating is not recorded: {exc}")
 
 
 play = _session_command("play", PLAY_HELP)

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from coach import model as m
     from coach.history import History
+    from coach.timeline.model import Timeline
 
 
 class SessionRecord:
@@ -19,15 +21,39 @@ class SessionRecord:
         self._off = False
         self._told = 0   # how many of history.notes were shown
 
-    def starts_today(self, routine: str) -> int:
-        return self._try(lambda: self._history.starts_today(routine), 0)
+    def sessions_today(self, routine: str) -> int:
+        return self._try(lambda: self._history.sessions_today(routine), 0)
 
-    def start(self, routine: str, mode: str) -> int | None:
-        return self._try(lambda: self._history.start(routine, mode), None)
+    def progressed(self, routine: m.Routine, options: m.CompileOptions) -> tuple[m.Routine, m.CompileOptions]:
+        """The routine with the holds coach.progression proposes, and last time's safety-stop note."""
+        import dataclasses
 
-    def end(self, session_id: int | None, ended: str) -> None:
-        if session_id is not None:
-            self._try(lambda: self._history.end(session_id, ended), None)
+        from coach import progression
+
+        rows = self._try(self._history.rows, [])
+        note = progression.stop_note(rows, {e.name: e.title for e in routine.exercises})
+        if note:
+            options = dataclasses.replace(options, notes=options.notes + (note,))
+        return progression.apply(routine, progression.propose(rows)), options
+
+    def start(self, routine: m.Routine, mode: str, options: m.CompileOptions) -> int | None:
+        from coach.progression import played
+
+        settings = {"verbosity": options.verbosity, "hold_scale": options.hold_scale,
+                    "breath_scale": options.breath_scale}
+        return self._try(lambda: self._history.start(routine.name, mode, played(routine), settings), None)
+
+    def end(self, session_id: int | None, ended: str, timeline: Timeline | None = None,
+            where: list[float] | None = None) -> None:
+        """where: the session's position when it ended (empty when it never got to play)."""
+        if session_id is None:
+            return
+        reached = None
+        if timeline is not None:
+            starts = [start for start, _ in timeline.positions]
+            at = where[-1] if where else 0.0
+            reached = len(starts) - 1 if ended == "completed" else max(0, sum(s <= at for s in starts) - 1)
+        self._try(lambda: self._history.end(session_id, ended, reached), None)
 
     def _try(self, work: Callable[[], Any], default: Any) -> Any:
         from coach.history import HistoryError

@@ -57,6 +57,7 @@ class SessionRequest:
     wake_word: bool | None = None        # only commands said after "coach"; None: the config file's
     background: str | None = None        # a built-in bed or an audio file, looped under the voice
     background_level_db: float | None = None
+    progress: bool = False               # holds from coach.progression, and last time's safety-stop note
 
 
 def _ignore(_text: str) -> None:
@@ -137,7 +138,7 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
                      request.assume_none, hooks.ask)
     listening = _listening(request)   # a bad setting is reported before anything is recorded
     record = SessionRecord(History(request.history_db or default_history_path()), hooks.notice)
-    done_today = record.starts_today(routine.name)
+    done_today = record.sessions_today(routine.name)
     if done_today >= answers.daily_limit:
         warning = too_often_note(done_today)
         hooks.notice(warning)
@@ -145,23 +146,26 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     if listening[0] and options.hold_sound != "none":
         # The microphone is closed while coach makes any sound, and a hold is where "stop" must be heard.
         options = dataclasses.replace(options, hold_sound="none")
+    if request.progress:
+        routine, options = record.progressed(routine, options)
     prepared = preparing.prepare(routine, options, request.voice, request.cache_dir, request.mode, voice=voice,
                                  notice=hooks.notice)
     ended = "interrupted"
     finished = True
     sigterm = SigTerm()
     with _timing_log(request.timing_log) as log:
-        session_id = record.start(prepared.routine.name, request.mode)
+        session_id = record.start(prepared.routine, request.mode, options)
+        where: list[float] = []
         with sigterm.handled():
             try:
-                ended = _play(prepared, output, log, hooks, listening, voice, bed, sigterm.received)
+                ended = _play(prepared, output, log, hooks, listening, voice, bed, sigterm.received, where)
             except KeyboardInterrupt:
                 if not sigterm.received():
                     raise
                 ended = "terminated"
             finally:
                 sigterm.disarm()   # from here a SIGTERM is only noted: the row must be finished
-                record.end(session_id, ended)
+                record.end(session_id, ended, prepared.timeline, where)
                 if sigterm.received():
                     finished = _finish_within(prepared, FINISH_ON_SIGTERM_S)
                 else:
@@ -188,7 +192,8 @@ def _listening(request: SessionRequest) -> tuple[bool, bool, str]:
 
 def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks,
           listening: tuple[bool, bool, str] = (False, False, "whisper"), voice: Voice | None = None,
-          bed: Background | None = None, terminated: Callable[[], bool] = lambda: False) -> str:
+          bed: Background | None = None, terminated: Callable[[], bool] = lambda: False,
+          where: list[float] | None = None) -> str:
     """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
     coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit. Keys on
     the terminal, media keys / headset buttons (MPRIS) and voice commands all control it. The
@@ -223,6 +228,8 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
                 set_bed(SessionBed(bed, lambda: player.timeline, player.position_now))
             with KeyReader(player.command, hooks.keys):
                 result = player.run()
+            if where is not None:
+                where.append(result.position_ms)   # for the history: the exercise it ended in
         finally:
             view.close()
             if set_bed is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,16 +43,9 @@ class VoiceChoice:
 
 
 def default_cache_dir() -> Path:
-    """COACH_CACHE_DIR, else `audio_cache/` beside the package's project, else the user cache."""
-    env = os.environ.get("COACH_CACHE_DIR")
-    if env:
-        return Path(env)
-    project = Path(__file__).resolve().parent.parent.parent
-    if (project / "pyproject.toml").is_file():
-        return project / "audio_cache"
-    from platformdirs import user_cache_dir
+    from coach import settings
 
-    return Path(user_cache_dir("coach")) / "audio_cache"
+    return settings.cache_dir()
 
 
 def open_cache(cache_dir: Path | None) -> ClipCache:
