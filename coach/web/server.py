@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import secrets
+import logging
 import signal
 import socket
 import threading
@@ -209,6 +210,10 @@ def _quiet_server(config: Any) -> Any:
                 transport = getattr(connection, "transport", None)
                 if transport is not None:
                     transport.abort()
+            # A stream whose next piece is still being mixed or synthesized (a loaded machine, a cold
+            # cache) is cancelled after the grace period: expected when we cut it, so not reported as
+            # an error with a traceback.
+            logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
             await super().shutdown(sockets)
 
         @contextlib.contextmanager
