@@ -89,9 +89,10 @@ def test_ducking_ramps_down_before_a_cue_and_up_after_it():
     assert at[4_000] == at[4_500] == at[5_000] == 1
     assert at[5_000 + RELEASE_MS // 2] == pytest.approx(0.5, abs=0.01)
     assert at[5_000 + RELEASE_MS] == 0 and at[7_000] == 0
-    # A tone does not duck the bed: only speech does.
-    tone = Timeline("t", "T", 10_000, (Cue(4_000, 4_250, "tone", tone="inhale"),), ())
-    assert not duck_weight(tone, 0, ms_to_samples(10_000)).any()
+    # A tone does not duck the bed, nor does a hold sound's: only speech does.
+    for name in ("inhale", "in-breath", "out-breath", "tick"):
+        tone = Timeline("t", "T", 10_000, (Cue(4_000, 4_250, "tone", tone=name),), ())
+        assert not duck_weight(tone, 0, ms_to_samples(10_000)).any(), name
 
 
 @pytest.mark.parametrize("name", BUILTIN_BEDS)
@@ -205,9 +206,18 @@ def hum_session(tmp_path_factory):
     assert run_coach("export", str(script), "-o", str(plain), *SESSION_FLAGS, env=env).returncode == 0
     played = run_coach("play", str(script), *SESSION_FLAGS, "--background", str(hum_file(folder)), env=env)
     assert played.returncode == 0, played.stderr
-    timeline = preview_timeline(resolve(str(script)), CompileOptions(verbosity="minimal"), VoiceChoice("espeak"),
-                                folder / "cache")
+    timeline = preview_timeline(resolve(str(script)), played_options("minimal"), VoiceChoice("espeak"), folder / "cache")
     return read_capture(raw), decode_audio(plain), timeline
+
+
+def played_options(verbosity: str) -> CompileOptions:
+    """What `coach play` compiles SESSION_FLAGS into: its own defaults, the hold sound (breath) among
+    them. CompileOptions() has no hold sound: the windows it gives put a "clear" one over the tones."""
+    from coach.cli import cli
+    from coach.cli.options import compile_options
+
+    default = {p.name: p.default for p in cli.commands["play"].params}
+    return compile_options(verbosity, default["hold_scale"], default["breath_scale"], hold_sound=default["hold_sound"])
 
 
 def test_play_streams_the_bed_without_a_break_ducked_by_the_documented_depth(hum_session):
@@ -220,6 +230,7 @@ def test_play_streams_the_bed_without_a_break_ducked_by_the_documented_depth(hum
     ending = len(session) - ms_to_samples(500)       # the last bell dies away as the bed fades out
     quiet_blocks = [i for i in range(0, ending, block) if not session[i:i + block].any()]
     assert quiet_blocks == []                          # no silence between cues any more: the stream never stops
+    assert any(c.tone == "in-breath" for c in timeline.cues)   # the reference is the plan played: with its hold sound
     under, clear = windows(timeline, onset, len(captured))
     assert under and clear
     between = float(np.median([hum_dbfs(captured[a:b]) for a, b in clear]))
