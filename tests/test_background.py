@@ -89,9 +89,10 @@ def test_ducking_ramps_down_before_a_cue_and_up_after_it():
     assert at[4_000] == at[4_500] == at[5_000] == 1
     assert at[5_000 + RELEASE_MS // 2] == pytest.approx(0.5, abs=0.01)
     assert at[5_000 + RELEASE_MS] == 0 and at[7_000] == 0
-    # A tone does not duck the bed: only speech does.
-    tone = Timeline("t", "T", 10_000, (Cue(4_000, 4_250, "tone", tone="inhale"),), ())
-    assert not duck_weight(tone, 0, ms_to_samples(10_000)).any()
+    # A tone does not duck the bed, nor does a hold sound's: only speech does.
+    for name in ("inhale", "in-breath", "out-breath", "tick"):
+        tone = Timeline("t", "T", 10_000, (Cue(4_000, 4_250, "tone", tone=name),), ())
+        assert not duck_weight(tone, 0, ms_to_samples(10_000)).any(), name
 
 
 @pytest.mark.parametrize("name", BUILTIN_BEDS)
@@ -176,23 +177,33 @@ def voiced_dbfs(samples: np.ndarray, gate_dbfs: float = -35.0) -> float:
     return 10 * np.log10(np.mean(loud) / 32768 ** 2)
 
 
-def windows(timeline: Timeline, onset: int, total: int, margin_ms: int = 80):
-    """(under speech, clear of every cue): capture sample ranges, position 0 at `onset`, trimmed by
+def capture_index(onset: int, waits: list[tuple[int, float]], sample: int) -> int:
+    """Where session sample `sample` is in the capture: position 0 at `onset`, and every wait before it
+    in between (the session holds still while it waits for a clip, and the bed plays on meanwhile)."""
+    waited_ms = sum(ms for at_ms, ms in waits if ms_to_samples(at_ms) <= sample)
+    return onset + sample + ms_to_samples(round(waited_ms))
+
+
+def windows(timeline: Timeline, onset: int, waits: list[tuple[int, float]], total: int, margin_ms: int = 80):
+    """(under speech, clear of every cue): capture sample ranges (see capture_index), trimmed by
     margin_ms for the stream's period and the reading of the position."""
     speech, clear = masks(timeline, ms_to_samples(timeline.duration_ms))
     margin = ms_to_samples(margin_ms)
 
     def runs(mask: np.ndarray) -> list[tuple[int, int]]:
         edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
-        return [(onset + a + margin, min(total, onset + b - margin)) for a, b in zip(edges[::2], edges[1::2])
-                if b - a > 2 * margin + ms_to_samples(200)]
+        return [(capture_index(onset, waits, a) + margin, min(total, capture_index(onset, waits, b) - margin))
+                for a, b in zip(edges[::2], edges[1::2]) if b - a > 2 * margin + ms_to_samples(200)]
 
     return runs(speech), runs(clear)
 
 
 @pytest.fixture(scope="module")
 def hum_session(tmp_path_factory):
-    """One `coach play` of the tiny script over the hum, captured, and the same session's plain export."""
+    """One `coach play` of the tiny script over the hum, captured; the same session's plain export; the
+    plan it played; and its waits for clips, (cue's position, ms waited), from its timing log."""
+    import json
+
     from alsa_capture import read_capture, write_capture_config
     from coach.session.prepare import preview_timeline
 
@@ -203,15 +214,27 @@ def hum_session(tmp_path_factory):
            "COACH_CONFIG": str(folder / "c.json"), "COACH_HISTORY_DB": str(folder / "h.sqlite")}
     plain = folder / "plain.wav"
     assert run_coach("export", str(script), "-o", str(plain), *SESSION_FLAGS, env=env).returncode == 0
-    played = run_coach("play", str(script), *SESSION_FLAGS, "--background", str(hum_file(folder)), env=env)
+    played = run_coach("play", str(script), *SESSION_FLAGS, "--background", str(hum_file(folder)),
+                       "--timing-log", str(folder / "timing.jsonl"), env=env)
     assert played.returncode == 0, played.stderr
-    timeline = preview_timeline(resolve(str(script)), CompileOptions(verbosity="minimal"), VoiceChoice("espeak"),
-                                folder / "cache")
-    return read_capture(raw), decode_audio(plain), timeline
+    timeline = preview_timeline(resolve(str(script)), played_options("minimal"), VoiceChoice("espeak"), folder / "cache")
+    logged = [json.loads(line) for line in (folder / "timing.jsonl").read_text().splitlines()]
+    waits = [(entry["scheduled_ms"], entry["waited_ms"]) for entry in logged if "waited_ms" in entry]
+    return read_capture(raw), decode_audio(plain), timeline, waits
+
+
+def played_options(verbosity: str) -> CompileOptions:
+    """What `coach play` compiles SESSION_FLAGS into: its own defaults, the hold sound (breath) among
+    them. CompileOptions() has no hold sound: the windows it gives put a "clear" one over the tones."""
+    from coach.cli import cli
+    from coach.cli.options import compile_options
+
+    default = {p.name: p.default for p in cli.commands["play"].params}
+    return compile_options(verbosity, default["hold_scale"], default["breath_scale"], hold_sound=default["hold_sound"])
 
 
 def test_play_streams_the_bed_without_a_break_ducked_by_the_documented_depth(hum_session):
-    captured, plain, timeline = hum_session
+    captured, plain, timeline, waits = hum_session
     onset = int(np.flatnonzero(captured)[0])          # position 0: the opening bell, and the bed fading in
     session = captured[onset:onset + ms_to_samples(timeline.duration_ms)]
     # The sound joins the stream at a period boundary, so the onset may be up to a period late.
@@ -220,17 +243,29 @@ def test_play_streams_the_bed_without_a_break_ducked_by_the_documented_depth(hum
     ending = len(session) - ms_to_samples(500)       # the last bell dies away as the bed fades out
     quiet_blocks = [i for i in range(0, ending, block) if not session[i:i + block].any()]
     assert quiet_blocks == []                          # no silence between cues any more: the stream never stops
-    under, clear = windows(timeline, onset, len(captured))
+    assert any(c.tone == "in-breath" for c in timeline.cues)   # the reference is the plan played: with its hold sound
+    under, clear = windows(timeline, onset, waits, len(captured))
     assert under and clear
     between = float(np.median([hum_dbfs(captured[a:b]) for a, b in clear]))
     ducked = float(np.median([hum_dbfs(captured[a:b]) for a, b in under]))
-    print(f"play: hum between cues {between:.2f} dBFS, under speech {ducked:.2f} dBFS, depth {between - ducked:.2f} dB")
+    print(f"play: hum between cues {between:.2f} dBFS, under speech {ducked:.2f} dBFS, depth {between - ducked:.2f} dB; "
+          f"waited for clips {waits}")
     assert abs(between - DEFAULT_LEVEL_DB) <= 1.0, between
     assert abs((between - ducked) - DUCK_DB) <= 1.0, (between, ducked)
+    # Under the hold sound's tones the bed stays at its level: they are quiet, and they are not speech.
+    margin = ms_to_samples(80)
+    released = [ms_to_samples(c.end_ms + RELEASE_MS) for c in timeline.cues if c.is_speech and c.text]
+    under_tones = [hum_dbfs(captured[capture_index(onset, waits, a) + margin:capture_index(onset, waits, b) - margin])
+                   for c in timeline.cues if c.tone in ("in-breath", "out-breath")
+                   for a, b in [(max([ms_to_samples(c.start_ms)] + [r for r in released if r <= ms_to_samples(c.end_ms)]),
+                                 ms_to_samples(c.end_ms))] if b - a > ms_to_samples(500)]
+    print(f"play: hum under the hold sound's tones {[round(float(level), 2) for level in under_tones]} dBFS")
+    assert under_tones and all(abs(level - between) <= 1.0 for level in under_tones), (under_tones, between)
     # The voice is as loud as in the plain export: each spoken cue, measured in both.
     for cue in (c for c in timeline.cues if c.is_speech and c.text):
         a, b = ms_to_samples(cue.start_ms), ms_to_samples(cue.end_ms)
-        assert abs(voiced_dbfs(session[a:b]) - voiced_dbfs(plain[a:b])) <= 1.0, cue.text
+        heard = captured[capture_index(onset, waits, a):capture_index(onset, waits, b)]
+        assert abs(voiced_dbfs(heard) - voiced_dbfs(plain[a:b])) <= 1.0, cue.text
 
 
 def test_a_stopped_live_session_silences_the_bed_at_once_and_guides_out_with_the_voice_alone(tmp_path):
