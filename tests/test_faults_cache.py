@@ -352,6 +352,15 @@ def test_a_render_killed_at_a_random_point_leaves_only_clips_that_verify(tmp_pat
         time.sleep(0.005)
     os.killpg(process.pid, signal.SIGKILL)   # the render and its workers, wherever they are
     process.wait()
+    # Until every worker of the killed group is reaped its pid still answers, and its temp files are (as
+    # they should be) left alone: wait for the group to be gone, the event the next render's cleanup needs.
+    gone_by = time.monotonic() + 60
+    while time.monotonic() < gone_by:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.01)
     cache = ClipCache(root)
     for path in root.glob("*/*.wav"):
         assert cache.verified_clip(path.stem) is not None, path
