@@ -34,6 +34,7 @@ class Piece:
     ended: bool = False
     onset_s: float = 0.0     # stream time the speech began (the first of the START_FRAMES)
     end_s: float = 0.0       # stream time the speech ended (the first quiet frame)
+    quiet_before_s: float = float("inf")   # at a start: how long since the last utterance's speech ended
 
 
 class Endpointer:
@@ -47,6 +48,9 @@ class Endpointer:
         self._pending: list[bytes] = []
         self.in_speech = False
         self._frames = 0
+        # stream time the last speech frame inside an utterance ended: a click or a fricative alone is
+        # not talk (the "s" of "skip" comes as one speech frame, then the closure, then the rest)
+        self._last_speech_s = float("-inf")
 
     def push(self, frame: bytes) -> Piece:
         self._frames += 1
@@ -69,9 +73,12 @@ class Endpointer:
             onset_s = now - len(self._pending) * FRAME_S
             self._preroll.clear()
             self._pending = []
-            return Piece(audio, started=True, onset_s=onset_s)
+            quiet_before_s = onset_s - self._last_speech_s
+            self._last_speech_s = now
+            return Piece(audio, started=True, onset_s=onset_s, quiet_before_s=quiet_before_s)
         if speech:
             self._run = 0
+            self._last_speech_s = now
             return Piece(frame)
         self._run += 1
         if self._run < END_FRAMES:
