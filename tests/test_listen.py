@@ -275,6 +275,58 @@ def test_the_ocean_background_heard_by_the_microphone_is_never_a_command(whisper
 
 
 @pytest_slow
+def test_a_command_with_talk_just_before_or_after_it_is_not_obeyed(whisper, piper_commands):
+    """The isolation rule: a command is said on its own. "Pause." 0.25 s after the end of a sentence (a
+    comma pause, where the endpointer cuts talk into pieces) or 0.25 s before one is part of the talk;
+    the same clip with 0.6 s of quiet on both sides is obeyed."""
+    from coach.listen.listener import QUIET_AROUND_S
+    from tools import listen_eval as ev
+
+    talk, = render_16k("piper", ["Then she went to the window and looked out."])
+    pause = piper_commands["pause"]
+    quiet = np.zeros(9600, dtype=np.int16)
+
+    def heard(*parts: np.ndarray, gap_s: float) -> list[str]:
+        audio = ev.with_noise(np.concatenate([quiet, ev.with_gaps(parts, gap_s), quiet]), pause, 10.0, 4)
+        return commands_heard(ev.listen_through(audio, whisper, stages=("heard", "provisional")))
+
+    assert QUIET_AROUND_S > 0.3
+    assert heard(pause, gap_s=0.6) == ["pause"]
+    assert heard(talk, pause, gap_s=0.25) == []        # talk before: never decoded
+    assert heard(pause, talk, gap_s=0.25) == []        # talk after: decoded, then refused
+    assert heard(talk, pause, talk, gap_s=0.8) == ["pause"]   # a real pause around it: a command
+
+
+@pytest.fixture(scope="module")
+def whisper_wake(whisper):
+    """Whisper and the grammar for --wake-word (the weights folder is the module's, already set)."""
+    from tools import listen_eval as ev
+
+    return ev.recognizers("whisper", wake_word=True)
+
+
+@pytest_slow
+def test_with_the_wake_word_coach_and_the_command_said_apart_are_heard_as_one(whisper_wake):
+    """"Coach," and "pause." with a breath between them come as two utterances; the short first one waits
+    for the second (JOIN_S). "Coach," alone, or a command with no "coach" before it, is nothing."""
+    from coach.listen.listener import JOIN_S
+    from tools import listen_eval as ev
+
+    coach, pause, stop = render_16k("piper", ["Coach.", "Pause.", "Stop."])
+    quiet = np.zeros(9600, dtype=np.int16)
+
+    def heard(*parts: np.ndarray, gap_s: float = 0.5) -> list[str]:
+        audio = ev.with_noise(np.concatenate([quiet, ev.with_gaps(parts, gap_s), quiet]), pause, 10.0, 6)
+        return commands_heard(ev.listen_through(audio, whisper_wake))
+
+    assert heard(coach, pause) == ["pause"]
+    assert heard(coach, stop) == ["safety-stop"]
+    assert heard(coach, gap_s=1.5) == []
+    assert heard(pause, gap_s=1.5) == []
+    assert heard(coach, pause, gap_s=JOIN_S + 0.6) == []   # too far apart: "coach" alone, then "pause" alone
+
+
+@pytest_slow
 def test_the_grammar_backend_alone_still_works(piper_commands):
     from tools import listen_eval as ev
 

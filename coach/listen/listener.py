@@ -33,12 +33,15 @@ if TYPE_CHECKING:
     from coach.listen.endpoint import Piece
 
 MAX_UTTERANCE_MS = 2_500     # the longest phrase, "coach, safety stop", said slowly, with preroll and end
-# A command is said on its own: no speech frame this long before its onset nor after its end. Pieces of
-# talk that the endpointer cut at a comma (espeak pauses 0.21-0.27 s) have speech on one side.
-QUIET_AROUND_S = 0.5
-# With the wake word, "Coach," and "pause." can come as two utterances: a short one the first pass does
-# not take for a command waits this long for the next to begin, and the two are heard as one.
-WAKE_ALONE_MAX_S = 0.9
+# A command is said on its own: no utterance's speech this long before its onset nor after its end.
+# Pieces of talk cut at a comma (espeak pauses 0.21-0.27 s) have speech on one side; the endpointer ends
+# a word before a soft "s" in noise, so a 0.25 s pause after "pause" measured 0.51 s: hence 0.6.
+QUIET_AROUND_S = 0.6
+# With the wake word, "Coach," and "pause." can come as two utterances: one as short as "coach" alone
+# (0.43 s in Piper's voice; "coach, stop" said in one breath is longer) waits JOIN_S for the next to
+# begin, and the two are heard as one. Alone it is nothing: the grammar takes "coach" for "coach help",
+# and Whisper with the wake-word prompt writes "Coach, help." for it.
+WAKE_ALONE_MAX_S = 0.6
 JOIN_S = 1.0
 STALE_S = 4.0                # an utterance still waiting this long after it ended is not acted on
 _SILENCE = bytes(FRAME_BYTES)
@@ -162,7 +165,8 @@ class Utterances:
             if self._first_pass is not None:
                 self._first_pass.start()
         elif self._held is not None:
-            return self._wait_for_more(heard, gated, now_s, origin)
+            self._wait_for_more(heard, gated, now_s)
+            return None
         if not self._endpointer.in_speech and not piece.ended:
             return None
         if gated:
@@ -181,23 +185,19 @@ class Utterances:
         quick = self._first_pass.finish(speech_s) if self._first_pass is not None else None   # always ends it
         if self._spoiled or self._voiced_frames < VOICED_FRAMES_MIN:
             return None
-        if self._wake_word and speech_s < WAKE_ALONE_MAX_S and quick is None:
+        if self._wake_word and speech_s < WAKE_ALONE_MAX_S:
             self._held = _Held(list(self._audio), [], self._onset_s, piece.end_s, self._utterance_s,
                                self._voiced_frames)
             return None
         return self._returned(b"".join(self._audio), speech_s, origin + piece.end_s, quick, piece.end_s)
 
-    def flush(self) -> Utterance | None:
-        """The end of the stream: what waits is settled (nothing followed it), a held one is returned."""
+    def flush(self) -> None:
+        """The end of the stream: what waits is settled (nothing followed it)."""
         if self._awaiting is not None:
             self._awaiting[0].isolation.settle(True)
             self._awaiting = None
-        held, self._held = self._held, None
-        if held is None or held.gated:
-            return None
-        utterance = Utterance(b"".join(held.audio), held.end_s - held.onset_s, held.end_s, None)
-        utterance.isolation.settle(True)
-        return utterance
+        self._held = None   # "coach" on its own: nothing (see _wait_for_more)
+        return None
 
     def _returned(self, audio: bytes, speech_s: float, speech_end: float, quick: Recognition | None,
                   end_s: float) -> Utterance:
@@ -205,19 +205,15 @@ class Utterances:
         self._awaiting = (utterance, end_s + QUIET_AROUND_S)
         return utterance
 
-    def _wait_for_more(self, heard: bytes, gated: bool, now_s: float, origin: float) -> Utterance | None:
+    def _wait_for_more(self, heard: bytes, gated: bool, now_s: float) -> None:
         held = self._held
         assert held is not None
         held.since.append(heard)
         held.gated = held.gated or gated
         if now_s - held.end_s < JOIN_S:
-            return None
-        self._held = None   # nothing followed: the short utterance on its own, which stood alone
-        if held.gated:
-            return None
-        utterance = Utterance(b"".join(held.audio), held.end_s - held.onset_s, origin + held.end_s, None)
-        utterance.isolation.settle(True)
-        return utterance
+            return
+        # Nothing followed: "coach" on its own (or a short remark): not decoded (see WAKE_ALONE_MAX_S)
+        self._held = None
 
     def _join(self, piece: Piece, heard: bytes, gated: bool) -> None:
         """The second part began: the two (and the quiet between) go on as one utterance."""

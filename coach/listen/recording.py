@@ -48,8 +48,9 @@ def listen_through(audio: np.ndarray, first: StreamingRecognizer | None, judge: 
     for i in range(frames + 1):
         frame_end = (i + 1) * FRAME_S
         started = time.perf_counter()
-        utterance = (utterances.push(data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], frame_end, 0.0) if i < frames
-                     else utterances.flush())
+        if i == frames:
+            utterances.flush()
+        utterance = utterances.push(data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], frame_end, 0.0) if i < frames else None
         if utterance is not None:
             quick_s = time.perf_counter() - started
             if judge.provisional(utterance):
