@@ -327,6 +327,21 @@ def test_with_the_wake_word_coach_and_the_command_said_apart_are_heard_as_one(wh
 
 
 @pytest_slow
+def test_the_silero_endpointer_hears_commands_as_loud_as_the_noise(whisper, piper_commands, monkeypatch):
+    """At 0 dB SNR the energy endpointer (8 dB over the floor) rarely opens an utterance; with
+    COACH_LISTEN_VAD=silero it does, and pink noise alone at that level is still nothing."""
+    from coach.listen import vad
+    from tools import listen_eval as ev
+
+    monkeypatch.setenv(vad.VAD_ENV, "silero")
+    phrases = ("pause", "next", "stop")
+    trials = ev.detection_trials({("piper", p): piper_commands[p] for p in phrases}, [0.0], whisper)
+    assert [t.heard for t in trials] == [vc.PHRASE_COMMANDS[p] for p in phrases]
+    noise = ev.with_noise(np.zeros(16000 * 8), piper_commands["pause"], 0.0, 11)
+    assert ev.listen_through(noise, whisper, stages=("heard", "provisional")) == []
+
+
+@pytest_slow
 def test_the_grammar_backend_alone_still_works(piper_commands):
     from tools import listen_eval as ev
 

@@ -39,9 +39,13 @@ class Piece:
 
 class Endpointer:
     def __init__(self) -> None:
-        from pocketsphinx import Vad  # heavy: only when listening
+        from coach.listen import vad
 
-        self._vad = Vad(VAD_MODE, RATE, FRAME_S)
+        self._silero = vad.SileroVad() if vad.wanted() else None
+        if self._silero is None:
+            from pocketsphinx import Vad  # heavy: only when listening
+
+            self._vad = Vad(VAD_MODE, RATE, FRAME_S)
         self._levels: deque[float] = deque(maxlen=FLOOR_FRAMES)
         self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
         self._run = 0              # speech frames in a row (before a start) or quiet ones (inside)
@@ -58,7 +62,10 @@ class Endpointer:
         level = _level_db(frame)
         floor = max(QUIET_DB, float(np.percentile(self._levels, FLOOR_PERCENTILE))) if self._levels else QUIET_DB
         self._levels.append(level)
-        speech = level > floor + SPEECH_ABOVE_FLOOR_DB and self._vad.is_speech(frame)
+        if self._silero is not None:   # works in noise: no level test (coach.listen.vad)
+            speech = self._silero.is_speech(frame)
+        else:
+            speech = level > floor + SPEECH_ABOVE_FLOOR_DB and self._vad.is_speech(frame)
         if not self.in_speech:
             if not speech:
                 self._run, self._pending = 0, []
