@@ -288,7 +288,9 @@ def test_a_command_with_talk_just_before_or_after_it_is_not_obeyed(whisper, pipe
 
     def heard(*parts: np.ndarray, gap_s: float) -> list[str]:
         audio = ev.with_noise(np.concatenate([quiet, ev.with_gaps(parts, gap_s), quiet]), pause, 10.0, 4)
-        return commands_heard(ev.listen_through(audio, whisper, stages=("heard", "provisional")))
+        # the commands acted on: the grammar's provisional stops on the talk depend on what it heard
+        # before (its running normalisation), and each is withdrawn
+        return commands_heard(ev.listen_through(audio, whisper))
 
     assert QUIET_AROUND_S > 0.3
     assert heard(pause, gap_s=0.6) == ["pause"]
