@@ -275,6 +275,75 @@ def test_the_ocean_background_heard_by_the_microphone_is_never_a_command(whisper
 
 
 @pytest_slow
+def test_a_command_with_talk_just_before_or_after_it_is_not_obeyed(whisper, piper_commands):
+    """The isolation rule: a command is said on its own. "Pause." 0.25 s after the end of a sentence (a
+    comma pause, where the endpointer cuts talk into pieces) or 0.25 s before one is part of the talk;
+    the same clip with 0.6 s of quiet on both sides is obeyed."""
+    from coach.listen.listener import QUIET_AROUND_S
+    from tools import listen_eval as ev
+
+    talk, = render_16k("piper", ["Then she went to the window and looked out."])
+    pause = piper_commands["pause"]
+    quiet = np.zeros(9600, dtype=np.int16)
+
+    def heard(*parts: np.ndarray, gap_s: float) -> list[str]:
+        audio = ev.with_noise(np.concatenate([quiet, ev.with_gaps(parts, gap_s), quiet]), pause, 10.0, 4)
+        # the commands acted on: the grammar's provisional stops on the talk depend on what it heard
+        # before (its running normalisation), and each is withdrawn
+        return commands_heard(ev.listen_through(audio, whisper))
+
+    assert QUIET_AROUND_S > 0.3
+    assert heard(pause, gap_s=0.6) == ["pause"]
+    assert heard(talk, pause, gap_s=0.25) == []        # talk before: never decoded
+    assert heard(pause, talk, gap_s=0.25) == []        # talk after: decoded, then refused
+    assert heard(talk, pause, talk, gap_s=0.8) == ["pause"]   # a real pause around it: a command
+
+
+@pytest.fixture(scope="module")
+def whisper_wake(whisper):
+    """Whisper and the grammar for --wake-word (the weights folder is the module's, already set)."""
+    from tools import listen_eval as ev
+
+    return ev.recognizers("whisper", wake_word=True)
+
+
+@pytest_slow
+def test_with_the_wake_word_coach_and_the_command_said_apart_are_heard_as_one(whisper_wake):
+    """"Coach," and "pause." with a breath between them come as two utterances; the short first one waits
+    for the second (JOIN_S). "Coach," alone, or a command with no "coach" before it, is nothing."""
+    from coach.listen.listener import JOIN_S
+    from tools import listen_eval as ev
+
+    coach, pause, stop = render_16k("piper", ["Coach.", "Pause.", "Stop."])
+    quiet = np.zeros(9600, dtype=np.int16)
+
+    def heard(*parts: np.ndarray, gap_s: float = 0.5) -> list[str]:
+        audio = ev.with_noise(np.concatenate([quiet, ev.with_gaps(parts, gap_s), quiet]), pause, 10.0, 6)
+        return commands_heard(ev.listen_through(audio, whisper_wake))
+
+    assert heard(coach, pause) == ["pause"]
+    assert heard(coach, stop) == ["safety-stop"]
+    assert heard(coach, gap_s=1.5) == []
+    assert heard(pause, gap_s=1.5) == []
+    assert heard(coach, pause, gap_s=JOIN_S + 0.6) == []   # too far apart: "coach" alone, then "pause" alone
+
+
+@pytest_slow
+def test_the_silero_endpointer_hears_commands_as_loud_as_the_noise(whisper, piper_commands, monkeypatch):
+    """At 0 dB SNR the energy endpointer (8 dB over the floor) rarely opens an utterance; with
+    COACH_LISTEN_VAD=silero it does, and pink noise alone at that level is still nothing."""
+    from coach.listen import vad
+    from tools import listen_eval as ev
+
+    monkeypatch.setenv(vad.VAD_ENV, "silero")
+    phrases = ("pause", "next", "stop")
+    trials = ev.detection_trials({("piper", p): piper_commands[p] for p in phrases}, [0.0], whisper)
+    assert [t.heard for t in trials] == [vc.PHRASE_COMMANDS[p] for p in phrases]
+    noise = ev.with_noise(np.zeros(16000 * 8), piper_commands["pause"], 0.0, 11)
+    assert ev.listen_through(noise, whisper, stages=("heard", "provisional")) == []
+
+
+@pytest_slow
 def test_the_grammar_backend_alone_still_works(piper_commands):
     from tools import listen_eval as ev
 

@@ -109,7 +109,8 @@ def listen_through(audio: np.ndarray, pair: Pair, gate=None, stages: tuple[str, 
     """The events of those stages in 16 kHz audio (default: the commands acted on). gate: anything with
     closed(at_s) in seconds of the audio."""
     first, judge = pair
-    return [f for f in _listen_through(audio, first, judge, gate) if f.stage in stages]   # type: ignore[arg-type]
+    wake_word = bool(getattr(first, "wake_word", False))   # as the session would: joins "Coach," to "pause."
+    return [f for f in _listen_through(audio, first, judge, gate, wake_word) if f.stage in stages]   # type: ignore[arg-type]
 
 
 def detection_trials(clips: dict[tuple[str, str], np.ndarray], snrs: Sequence[float | None], pair: Pair) -> list[Trial]:

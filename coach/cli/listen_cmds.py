@@ -64,7 +64,7 @@ def _listen_to_file(path: Path, backend: str, wake_word: bool, as_json: bool) ->
 
     audio = read_recording(path)
     first, judge = load_recognizers(backend, wake_word)
-    for found in listen_through(audio, first, judge):
+    for found in listen_through(audio, first, judge, wake_word=wake_word):
         if as_json:
             click.echo(json.dumps(found.as_json()))
         elif found.stage == "heard":

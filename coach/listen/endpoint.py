@@ -34,19 +34,27 @@ class Piece:
     ended: bool = False
     onset_s: float = 0.0     # stream time the speech began (the first of the START_FRAMES)
     end_s: float = 0.0       # stream time the speech ended (the first quiet frame)
+    quiet_before_s: float = float("inf")   # at a start: how long since the last utterance's speech ended
 
 
 class Endpointer:
     def __init__(self) -> None:
-        from pocketsphinx import Vad  # heavy: only when listening
+        from coach.listen import vad
 
-        self._vad = Vad(VAD_MODE, RATE, FRAME_S)
+        self._silero = vad.SileroVad() if vad.wanted() else None
+        if self._silero is None:
+            from pocketsphinx import Vad  # heavy: only when listening
+
+            self._vad = Vad(VAD_MODE, RATE, FRAME_S)
         self._levels: deque[float] = deque(maxlen=FLOOR_FRAMES)
         self._preroll: deque[bytes] = deque(maxlen=PREROLL_FRAMES)
         self._run = 0              # speech frames in a row (before a start) or quiet ones (inside)
         self._pending: list[bytes] = []
         self.in_speech = False
         self._frames = 0
+        # stream time the last speech frame inside an utterance ended: a click or a fricative alone is
+        # not talk (the "s" of "skip" comes as one speech frame, then the closure, then the rest)
+        self._last_speech_s = float("-inf")
 
     def push(self, frame: bytes) -> Piece:
         self._frames += 1
@@ -54,7 +62,10 @@ class Endpointer:
         level = _level_db(frame)
         floor = max(QUIET_DB, float(np.percentile(self._levels, FLOOR_PERCENTILE))) if self._levels else QUIET_DB
         self._levels.append(level)
-        speech = level > floor + SPEECH_ABOVE_FLOOR_DB and self._vad.is_speech(frame)
+        if self._silero is not None:   # works in noise: no level test (coach.listen.vad)
+            speech = self._silero.is_speech(frame)
+        else:
+            speech = level > floor + SPEECH_ABOVE_FLOOR_DB and self._vad.is_speech(frame)
         if not self.in_speech:
             if not speech:
                 self._run, self._pending = 0, []
@@ -69,9 +80,12 @@ class Endpointer:
             onset_s = now - len(self._pending) * FRAME_S
             self._preroll.clear()
             self._pending = []
-            return Piece(audio, started=True, onset_s=onset_s)
+            quiet_before_s = onset_s - self._last_speech_s
+            self._last_speech_s = now
+            return Piece(audio, started=True, onset_s=onset_s, quiet_before_s=quiet_before_s)
         if speech:
             self._run = 0
+            self._last_speech_s = now
             return Piece(frame)
         self._run += 1
         if self._run < END_FRAMES:

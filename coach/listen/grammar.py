@@ -34,6 +34,7 @@ class CommandRecognizer:
         import pocketsphinx  # heavy: only when listening
 
         self.confidence_min = confidence_min
+        self.wake_word = wake_word
         self._grammar: Any = pocketsphinx.Decoder(loglevel="FATAL")
         self._grammar.add_jsgf_string("commands", _jsgf(phrases(wake_word)))
         self._grammar.activate_search("commands")

@@ -19,16 +19,30 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from coach.listen.backends import DEFAULT_RECOGNIZER, Recognition, Recognizer, StreamingRecognizer
+from coach.listen.endpoint import START_FRAMES
 from coach.listen.gate import SpeechGate
 from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE, Microphone
 from coach.listen.voicing import VOICED_FRAMES_MIN, is_voiced
 
+if TYPE_CHECKING:
+    from coach.listen.endpoint import Piece
+
 MAX_UTTERANCE_MS = 2_500     # the longest phrase, "coach, safety stop", said slowly, with preroll and end
+# A command is said on its own: no utterance's speech this long before its onset nor after its end.
+# Pieces of talk cut at a comma (espeak pauses 0.21-0.27 s) have speech on one side; the endpointer ends
+# a word before a soft "s" in noise, so a 0.25 s pause after "pause" measured 0.51 s: hence 0.6.
+QUIET_AROUND_S = 0.6
+# With the wake word, "Coach," and "pause." can come as two utterances: one as short as "coach" alone
+# (0.43 s in Piper's voice; "coach, stop" said in one breath is longer) waits JOIN_S for the next to
+# begin, and the two are heard as one. Alone it is nothing: the grammar takes "coach" for "coach help",
+# and Whisper with the wake-word prompt writes "Coach, help." for it.
+WAKE_ALONE_MAX_S = 0.6
+JOIN_S = 1.0
 STALE_S = 4.0                # an utterance still waiting this long after it ended is not acted on
 _SILENCE = bytes(FRAME_BYTES)
 SAFETY_STOP = "safety-stop"
@@ -42,6 +56,26 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
+class Isolation:
+    """Whether an utterance stood alone: settled QUIET_AROUND_S after its end (speech then: it was talk)."""
+
+    def __init__(self) -> None:
+        self._settled = threading.Event()
+        self.alone = False
+
+    def settle(self, alone: bool) -> None:
+        self.alone = alone
+        self._settled.set()
+
+    @property
+    def settled(self) -> bool:
+        return self._settled.is_set()
+
+    def wait(self, timeout_s: float) -> bool:
+        """True when it stood alone; False when talk followed or nothing settled it in time."""
+        return self._settled.wait(timeout_s) and self.alone
+
+
 @dataclass(frozen=True)
 class Utterance:
     """Speech on its own, short, voiced and clear of coach's sound: worth a recognizer's time."""
@@ -50,6 +84,20 @@ class Utterance:
     speech_s: float               # how long the speech lasted
     speech_end: float             # monotonic time the speech ended (the endpointer's estimate)
     quick: Recognition | None     # the fast first pass's answer (None when there is none)
+    isolation: Isolation = field(default_factory=Isolation, compare=False)
+
+
+@dataclass
+class _Held:
+    """A short utterance waiting for a second part (the wake word on its own)."""
+
+    audio: list[bytes]
+    since: list[bytes]         # every frame pushed since it ended
+    onset_s: float
+    end_s: float
+    utterance_s: float
+    voiced_frames: int
+    gated: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,36 +114,59 @@ class HeardCommand:
 
 class Utterances:
     """The endpointing part of the loop without a thread: push frames in, get Utterances out. The first
-    pass (a streaming recognizer), when given, decodes each utterance as it comes in."""
+    pass (a streaming recognizer), when given, decodes each utterance as it comes in. An utterance with
+    speech less than QUIET_AROUND_S before it is never returned; one returned settles its isolation
+    QUIET_AROUND_S after its end, from the frames pushed after it (call flush() at the end of a stream)."""
 
-    def __init__(self, first_pass: StreamingRecognizer | None = None, gate: SpeechGate | None = None):
+    def __init__(self, first_pass: StreamingRecognizer | None = None, gate: SpeechGate | None = None,
+                 wake_word: bool = False):
         from coach.listen.endpoint import Endpointer
 
         self._first_pass = first_pass
         self._gate = gate
+        self._wake_word = wake_word
         self._endpointer = Endpointer()
-        self._spoiled = False      # overlapped coach's sound, or too long: decoded no further
+        self._spoiled = False      # overlapped coach's sound, too long or talk before it: decoded no further
         self._audio: list[bytes] = []
         self._utterance_s = 0.0
         self._gated_until = float("-inf")   # stream time the gate last closed a frame
         self._onset_s = 0.0
         self._voiced_frames = 0
+        self._awaiting: tuple[Utterance, float] | None = None   # (returned, stream time its isolation settles)
+        self._held: _Held | None = None
 
     def push(self, frame: bytes, frame_end: float, origin: float) -> Utterance | None:
         """One frame of audio ending at monotonic time frame_end; origin is when the stream started."""
         gated = self._gate is not None and self._gate.closed(frame_end - FRAME_S)
         if gated:
             self._gated_until = frame_end
-        piece = self._endpointer.push(_SILENCE if gated else frame)
+        heard = _SILENCE if gated else frame
+        piece = self._endpointer.push(heard)
+        now_s = frame_end - origin
+        if self._awaiting is not None:
+            # talk when the next utterance began inside the quiet; a start is known START_FRAMES late
+            utterance, settles_s = self._awaiting
+            talk = piece.started and piece.onset_s < settles_s
+            if talk or now_s >= settles_s + START_FRAMES * FRAME_S:
+                utterance.isolation.settle(not talk)
+                self._awaiting = None
         if piece.started:
+            if self._held is not None and piece.onset_s - self._held.end_s <= JOIN_S:
+                self._join(piece, heard, gated)
+                return None
+            self._held = None
             # Speech that began while coach was sounding (its start is inside the endpointer's look-back)
-            # is half heard: dropped whole, like speech the gate cut into.
+            # is half heard: dropped whole, like speech the gate cut into. Speech just before it: talk.
             began = frame_end - len(piece.audio) / 2 / RATE
-            self._spoiled, self._audio, self._utterance_s = self._gated_until > began, [], 0.0
+            self._spoiled = self._gated_until > began or piece.quiet_before_s < QUIET_AROUND_S
+            self._audio, self._utterance_s = [], 0.0
             self._onset_s = piece.onset_s
             self._voiced_frames = 0
             if self._first_pass is not None:
                 self._first_pass.start()
+        elif self._held is not None:
+            self._wait_for_more(heard, gated, now_s)
+            return None
         if not self._endpointer.in_speech and not piece.ended:
             return None
         if gated:
@@ -107,15 +178,62 @@ class Utterances:
             self._audio.append(piece.audio)
             if self._first_pass is not None:
                 self._first_pass.feed(piece.audio)
-            self._voiced_frames += sum(is_voiced(piece.audio[i:i + FRAME_BYTES])   # with the look-back
-                                       for i in range(0, len(piece.audio), FRAME_BYTES))
+            self._voiced_frames += _voiced(piece.audio)   # with the look-back
         if not piece.ended:
             return None
         speech_s = piece.end_s - self._onset_s
         quick = self._first_pass.finish(speech_s) if self._first_pass is not None else None   # always ends it
         if self._spoiled or self._voiced_frames < VOICED_FRAMES_MIN:
             return None
-        return Utterance(b"".join(self._audio), speech_s, origin + piece.end_s, quick)
+        if self._wake_word and speech_s < WAKE_ALONE_MAX_S:
+            self._held = _Held(list(self._audio), [], self._onset_s, piece.end_s, self._utterance_s,
+                               self._voiced_frames)
+            return None
+        return self._returned(b"".join(self._audio), speech_s, origin + piece.end_s, quick, piece.end_s)
+
+    def flush(self) -> None:
+        """The end of the stream: what waits is settled (nothing followed it)."""
+        if self._awaiting is not None:
+            self._awaiting[0].isolation.settle(True)
+            self._awaiting = None
+        self._held = None   # "coach" on its own: nothing (see _wait_for_more)
+        return None
+
+    def _returned(self, audio: bytes, speech_s: float, speech_end: float, quick: Recognition | None,
+                  end_s: float) -> Utterance:
+        utterance = Utterance(audio, speech_s, speech_end, quick)
+        self._awaiting = (utterance, end_s + QUIET_AROUND_S)
+        return utterance
+
+    def _wait_for_more(self, heard: bytes, gated: bool, now_s: float) -> None:
+        held = self._held
+        assert held is not None
+        held.since.append(heard)
+        held.gated = held.gated or gated
+        if now_s - held.end_s < JOIN_S:
+            return
+        # Nothing followed: "coach" on its own (or a short remark): not decoded (see WAKE_ALONE_MAX_S)
+        self._held = None
+
+    def _join(self, piece: Piece, heard: bytes, gated: bool) -> None:
+        """The second part began: the two (and the quiet between) go on as one utterance."""
+        held = self._held
+        assert held is not None
+        self._held = None
+        held.since.append(heard)
+        gap = held.since
+        self._audio = [*held.audio, *gap]
+        self._spoiled = held.gated or gated
+        self._onset_s = held.onset_s
+        self._utterance_s = held.utterance_s + len(gap) * FRAME_S
+        self._voiced_frames = held.voiced_frames + _voiced(piece.audio)
+        if self._first_pass is not None:
+            self._first_pass.start()
+            self._first_pass.feed(b"".join(self._audio))
+
+
+def _voiced(audio: bytes) -> int:
+    return sum(is_voiced(audio[i:i + FRAME_BYTES]) for i in range(0, len(audio), FRAME_BYTES))
 
 
 class Judge:
@@ -197,7 +315,7 @@ class Listener:
         assert source is not None
         try:
             first, judge = load_recognizers(self._backend, self._wake_word)
-            utterances = Utterances(first, self._gate)
+            utterances = Utterances(first, self._gate, self._wake_word)
             decoder = threading.Thread(target=self._decode, args=(judge,), name="coach-listen-decode", daemon=True)
             self._threads.append(decoder)
             decoder.start()
@@ -226,10 +344,16 @@ class Listener:
                 return
             if time.monotonic() - utterance.speech_end > STALE_S and not judge.provisional(utterance):
                 continue
-            try:
-                heard = judge.decide(utterance)
-            except Exception:  # noqa: BLE001 - one utterance that cannot be decoded is not heard...
-                heard = utterance.quick if judge.provisional(utterance) else None   # ...but a stop stands
+            if utterance.isolation.settled and not utterance.isolation.alone:
+                heard = None   # talk followed it: not worth a decode
+            else:
+                try:
+                    heard = judge.decide(utterance)
+                except Exception:  # noqa: BLE001 - one utterance that cannot be decoded is not heard...
+                    heard = utterance.quick if judge.provisional(utterance) else None   # ...but a stop stands
+                # Decoding took longer than the quiet after it, so this rarely waits (measured: docs/voice-commands.md)
+                if heard is not None and not utterance.isolation.wait(QUIET_AROUND_S + 1.0):
+                    heard = None
             for event in judge.outcome(utterance, heard, time.monotonic()):
                 self._on_heard(event)
 

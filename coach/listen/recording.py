@@ -13,7 +13,7 @@ import numpy as np
 
 from coach.errors import UsageError
 from coach.listen.backends import StreamingRecognizer
-from coach.listen.listener import HeardCommand, Judge, Stage, Utterances
+from coach.listen.listener import HeardCommand, Judge, Stage, Utterance, Utterances
 from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE
 
 
@@ -37,25 +37,39 @@ class Found:
 
 
 def listen_through(audio: np.ndarray, first: StreamingRecognizer | None, judge: Judge,
-                   gate: Gate | None = None) -> Iterator[Found]:
-    """Every event in 16 kHz int16 audio, in order. A provisional stop comes first, its outcome after."""
-    utterances = Utterances(first, gate)   # type: ignore[arg-type]   # any gate with closed(at)
+                   gate: Gate | None = None, wake_word: bool = False) -> Iterator[Found]:
+    """Every event in 16 kHz int16 audio, in order. A provisional stop comes first, its outcome after,
+    once the utterance's isolation is settled (QUIET_AROUND_S after it). Decided_s is when a session would
+    act: the later of that settling and the recognizer's compute, which a session overlaps."""
+    utterances = Utterances(first, gate, wake_word)   # type: ignore[arg-type]   # any gate with closed(at)
     frames = len(audio) // (FRAME_BYTES // 2)
     data = np.ascontiguousarray(audio[: frames * FRAME_BYTES // 2], dtype="<i2").tobytes()
-    for i in range(frames):
+    waiting: list[tuple[Utterance, float, float]] = []   # (utterance, the frame it ended, first-pass time)
+    for i in range(frames + 1):
         frame_end = (i + 1) * FRAME_S
         started = time.perf_counter()
-        utterance = utterances.push(data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], frame_end, 0.0)
-        if utterance is None:
-            continue
-        quick_s = time.perf_counter() - started
-        if judge.provisional(utterance):
-            assert utterance.quick is not None
-            yield _found(HeardCommand(utterance.quick, utterance.speech_end, frame_end, "provisional"), quick_s)
-        heard = judge.decide(utterance)
-        compute_s = time.perf_counter() - started
-        for event in judge.outcome(utterance, heard, frame_end):
-            yield _found(event, compute_s)
+        if i == frames:
+            utterances.flush()
+        utterance = utterances.push(data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], frame_end, 0.0) if i < frames else None
+        if utterance is not None:
+            quick_s = time.perf_counter() - started
+            if judge.provisional(utterance):
+                assert utterance.quick is not None
+                yield _found(HeardCommand(utterance.quick, utterance.speech_end, frame_end, "provisional"), quick_s)
+            waiting.append((utterance, frame_end, quick_s))
+        for item in [w for w in waiting if w[0].isolation.settled]:
+            waiting.remove(item)
+            yield from _decided(item, judge, frame_end)
+
+
+def _decided(item: tuple[Utterance, float, float], judge: Judge, settled_at: float) -> Iterator[Found]:
+    utterance, ended_at, quick_s = item
+    started = time.perf_counter()
+    heard = judge.decide(utterance) if utterance.isolation.alone else None
+    compute_s = quick_s + time.perf_counter() - started
+    acted = max(settled_at - compute_s, ended_at)     # acted + compute_s: the later of the two
+    for event in judge.outcome(utterance, heard, acted):
+        yield _found(event, compute_s)
 
 
 def _found(event: HeardCommand, compute_s: float) -> Found:
