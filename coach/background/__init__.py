@@ -2,8 +2,8 @@
 whole session and ducked under every spoken cue.
 
 Levels (docs/background.md): the bed sits at `level_db` dBFS RMS between cues (default -30, well under
-speech at -18) and goes DUCK_DB lower under speech. The gain ramps down over ATTACK_MS so it is fully
-down when a cue starts, and back up over RELEASE_MS after it ends; the ramps are linear in dB, so the
+speech, levelled to -16 LUFS: about -15 dBFS RMS) and goes DUCK_DB lower under speech. The gain ramps
+down over ATTACK_MS so it is fully down when a cue starts, and back up over RELEASE_MS after it ends; the ramps are linear in dB, so the
 change sounds even. Speech is mixed on top unchanged.
 
 Built-in beds are synthesized (no files to ship) by shaping white noise in the frequency domain, which
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 DEFAULT_LEVEL_DB = -30.0
-MIN_LEVEL_DB, MAX_LEVEL_DB = -60.0, -20.0   # never louder than 2 dB under speech's -18 dBFS
+MIN_LEVEL_DB, MAX_LEVEL_DB = -60.0, -20.0   # never louder than about 5 dB under speech (about -15 dBFS RMS)
 DUCK_DB = 12.0
 ATTACK_MS = 250
 RELEASE_MS = 600
