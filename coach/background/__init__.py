@@ -3,8 +3,8 @@ whole session and ducked under every spoken cue.
 
 Levels (docs/background.md): the bed sits at `level_db` dBFS RMS between cues (default -30, well under
 speech, levelled to -16 LUFS: about -15 dBFS RMS) and goes DUCK_DB lower under speech. The gain ramps
-down over ATTACK_MS so it is fully down when a cue starts, and back up over RELEASE_MS after it ends; the ramps are linear in dB, so the
-change sounds even. Speech is mixed on top unchanged.
+down over ATTACK_MS so it is fully down when a cue starts, and back up over RELEASE_MS after it ends;
+the ramps are linear in dB, so the change sounds even. Speech is mixed on top unchanged.
 
 Built-in beds are synthesized (no files to ship) by shaping white noise in the frequency domain, which
 makes each loop exactly periodic: it repeats with no seam to hear.
