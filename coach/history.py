@@ -146,14 +146,6 @@ class History:
             raise ValueError(f"unknown rating {rating!r}")
         self._use(lambda conn: conn.execute("UPDATE sessions SET rating = ? WHERE id = ?", (rating, session_id)))
 
-    def rate_latest(self, routine: str, rating: str) -> None:
-        """Rate this process's latest session of `routine` (the one that just ended)."""
-        if rating not in RATINGS:
-            raise ValueError(f"unknown rating {rating!r}")
-        self._use(lambda conn: conn.execute(
-            "UPDATE sessions SET rating = ? WHERE id = (SELECT max(id) FROM sessions WHERE routine = ? AND pid = ? "
-            "AND host = ?)", (rating, routine, os.getpid(), socket.gethostname())))
-
     def rows(self, limit: int | None = None) -> list[SessionRow]:
         if not self._exists():
             return []   # reading creates nothing

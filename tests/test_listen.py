@@ -353,6 +353,38 @@ def test_the_grammar_backend_alone_still_works(piper_commands):
     assert all(t.provisional_ms is None for t in trials)   # the grammar decides: nothing to confirm
 
 
+@pytest_slow
+@pytest.mark.parametrize("backend", ["whisper", "pocketsphinx"])
+def test_the_rating_answers_are_heard_only_while_coach_awaits_them(backend, whisper):
+    """"Harder." is not a command during the session; after "How was that?" it is the answer, with
+    either recognizer (coach.session.rating switches them), and "skip" is still heard (as no answer)."""
+    from tools import listen_eval as ev
+
+    pair = whisper if backend == "whisper" else ev.recognizers("pocketsphinx")
+    clips = render_16k("piper", ["Harder.", "About right.", "Easier.", "Skip."])
+    audio = ev.with_noise(ev.with_gaps([np.zeros(9600, dtype=np.int16), *clips], 1.5), clips[0], 30.0, 3)
+    if backend == "whisper":   # the grammar alone takes any word for its nearest command (docs/voice-commands.md)
+        assert [f.command for f in ev.listen_through(audio, pair)] == ["next"]   # only "skip" is a command
+    first, judge = pair
+    recognizers = [first, *([judge.confirm] if judge.confirm is not None else [])]
+    for recognizer in recognizers:
+        recognizer.answers = True
+    try:
+        assert [f.command for f in ev.listen_through(audio, pair)] == ["harder", "right", "easier", "next"]
+    finally:
+        for recognizer in recognizers:
+            recognizer.answers = False
+
+
+def test_answers_are_whole_transcripts_and_need_no_wake_word():
+    assert vc.command_in_transcript("Harder.", answers=True) == ("harder", "harder")
+    assert vc.command_in_transcript("About right!", wake_word=True, answers=True) == ("about right", "right")
+    assert vc.command_in_transcript("Coach, too hard.", answers=True) == ("too hard", "harder")
+    assert vc.command_in_transcript("It was harder today.", answers=True) is None
+    assert vc.command_in_transcript("Harder.") is None and vc.command_in_transcript("Right.", wake_word=True) is None
+    assert vc.command_in_transcript("Stop.", answers=True) == ("stop", "safety-stop")   # commands still count
+
+
 # -- voicing (pure) ----------------------------------------------------------------------------------------
 
 def test_a_voice_is_periodic_and_noise_is_not():

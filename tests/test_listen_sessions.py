@@ -47,15 +47,23 @@ def listening_session(tmp_path: Path, script: Script, whisper_dir: Path, *args: 
     return result, entries, mic.said, mic
 
 
-def test_a_session_obeys_pause_continue_how_long_and_next(tmp_path, whisper_dir):
-    pause, resume, how_long, skip = say("Pause.", "Continue.", "How long?", "Next.")
+def test_a_session_obeys_pause_continue_how_long_and_next_and_hears_the_rating(tmp_path, whisper_dir):
+    pause, resume, how_long, skip, harder = say("Pause.", "Continue.", "How long?", "Next.", "Harder.")
     script = (Script().say(pause, 3.0, HOLD_STARTS).say(resume, 2.5).say(how_long, 2.0)
-              .say(skip, 6.0, log_has("heard", 3)))   # once the answer to "how long" (about 4 s) is over
-    result, log, _said, mic = listening_session(tmp_path, script, whisper_dir)
+              .say(skip, 6.0, log_has("heard", 3))     # once the answer to "how long" (about 4 s) is over
+              .say(harder, 0.5, log_has("awaiting")))  # once "How was that?" is said
+    result, log, said, mic = listening_session(tmp_path, script, whisper_dir)
     assert result.returncode == 0, result.stderr
+    assert said == [0, 1, 2, 3, 4]
     assert "grammar recognizer" not in result.stderr          # Whisper was there, and used
     heard = [e for e in log if "heard" in e]
-    assert [e["command"] for e in heard] == ["pause", "resume", "time-left", "next"], result.stdout
+    assert [e["command"] for e in heard] == ["pause", "resume", "time-left", "next", "harder"], result.stdout
+    # the question, then the answer acknowledged out loud, and recorded for the progression
+    assert [e["text"] for e in log if e.get("text", "").startswith(("How was that", "Noted"))] == [
+        "How was that: easier, right, or harder?", "Noted: harder. Thank you."]
+    assert "Rated: harder." in result.stdout
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:
+        assert db.execute("SELECT outcome, rating FROM sessions").fetchall() == [("completed", "harder")]
     assert {e["recognizer"] for e in heard} == {"whisper"}
     hold_start = next(e for e in log if e.get("text") == "Get ready, kneeling.")["actual_ms"]
     assert heard[0]["position_ms"] > hold_start + 3_000          # obeyed where it was said, not before
@@ -99,9 +107,11 @@ def test_a_remark_the_grammar_takes_for_stop_is_withdrawn_and_talk_is_ignored(tm
     assert events[0][1]["provisional"] == "stop"
     for (_, provisional), (_, withdrawn) in zip(events[::2], events[1::2]):
         assert withdrawn["position_ms"] - provisional["position_ms"] < 100   # held still while Whisper decided
-    with sqlite3.connect(tmp_path / "history.sqlite") as db:
-        assert db.execute("SELECT outcome FROM sessions").fetchall() == [("completed",)]
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:   # no answer to the question: no rating
+        assert db.execute("SELECT outcome, rating FROM sessions").fetchall() == [("completed", None)]
     assert "Well done" in result.stdout
+    assert "How was that: easier, right, or harder? [say easier, right or harder]" in result.stdout
+    assert "Not rated." in result.stdout
 
 
 # -- coach listen --file -----------------------------------------------------------------------------------

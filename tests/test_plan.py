@@ -214,3 +214,31 @@ def test_plan_command_says_why_it_cannot_fill_the_minutes():
     assert nothing.exit_code in (0, 2)
     if nothing.exit_code == 2:
         assert "no exercise fits these choices" in nothing.stderr
+
+
+# -- coach play --plan SPEC (pure) ---------------------------------------------------------------------------
+
+def test_a_plan_spec_gives_the_request_coach_plan_would_make():
+    from coach.plan.spec import parse_spec
+
+    assert parse_spec("10 lower-back floor", seed=5) == PlanRequest(10, "lower-back", "floor", (), False, 5)
+    assert parse_spec(" 15min, mid-back,foam-roller, gentle seed=7 ", seed=5) == PlanRequest(
+        15, "mid-back", None, ("foam-roller",), True, 7)
+    assert parse_spec("5 bed", seed=0).place == "bed"            # a place before the equipment of that name
+    assert parse_spec("5 chair cushion chair", seed=0).equipment == ("chair", "cushion")
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("lower-back floor", "say how many minutes"),
+    ("10 lowerback", "'lowerback' is not a number of minutes"),
+    ("2 desk", "2 minutes is outside 3-60"),
+    ("10 desk floor", "two places (desk and floor)"),
+])
+def test_a_bad_plan_spec_is_one_line_with_an_example(spec, says):
+    from coach.errors import UsageError
+    from coach.plan.spec import parse_spec
+
+    with pytest.raises(UsageError) as raised:
+        parse_spec(spec, seed=0)
+    message = str(raised.value)
+    assert says in message and '--plan "10 lower-back floor"' in message and "\n" not in message

@@ -1,4 +1,4 @@
-"""A planned routine, end to end: `coach plan --save --play` with real espeak, real ALSA playback
+"""A planned routine, end to end: `coach plan --save`, then `coach play --plan` with real espeak, real ALSA playback
 captured to a file and a real SQLite history; the device gets exactly the exported audio, and the
 history records what the plan did."""
 
@@ -39,9 +39,11 @@ def test_a_planned_routine_plays_end_to_end_and_is_recorded(tmp_path):
     exported = run_coach("export", "quick", "-o", str(wav), "--yes", *SESSION, env=env, timeout=600)
     assert exported.returncode == 0, exported.stderr
     # The same plan again (same seed, no history yet), played at once.
-    played = run_coach(*plan, "--play", "--yes", *SESSION, env=env, timeout=600)
+    played = run_coach("play", "--plan", "3 desk seed=1", "--yes", *SESSION, env=env, timeout=600)
     assert played.returncode == 0, played.stderr
     assert "That is the end. Well done." in played.stdout
+    summary = made.stdout.splitlines()[:-2]   # without the hint and the "Saved as" lines
+    assert played.stdout.splitlines()[:len(summary)] == summary   # the plan it plays is shown first
     with wave.open(str(wav)) as w:
         mix = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
     options = CompileOptions(verbosity="minimal", hold_scale=0.25)
@@ -57,6 +59,20 @@ def test_a_planned_routine_plays_end_to_end_and_is_recorded(tmp_path):
     assert [d.name for d in row.exercises] == [e.name for e in routine.exercises]
     assert row.reached == len(routine.exercises) - 1 and row.ended_in == routine.exercises[-1].name
     assert dict(row.options) == {"verbosity": "minimal", "hold_scale": 0.25, "breath_scale": 1.0}
+
+
+@pytest.mark.parametrize("command", [["play", "--plan", "3 desk seed=1"],
+                                     ["plan", "--minutes", "3", "--place", "desk", "--seed", "1", "--play"]])
+def test_a_plan_played_where_there_is_no_sound_device_says_how_to_export_it(tmp_path, command):
+    from alsa_capture import write_no_device_config
+
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(write_no_device_config(tmp_path)),
+               COACH_CONFIG=str(tmp_path / "config.json"), COACH_HISTORY_DB=str(tmp_path / "history.sqlite"))
+    result = run_coach(*command, "--yes", "--engine", "espeak", env=env, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "no audio output device" in result.stderr.lower(), result.stderr
+    if command[0] == "play":   # the plan's own command line, to save it and export it
+        assert "coach plan --minutes 3 --place desk --seed 1 --save my-plan; coach export my-plan" in result.stderr
 
 
 def test_the_end_of_a_session_on_a_terminal_asks_how_it_was_once_and_records_it(tmp_path):

@@ -34,10 +34,10 @@ def _complete_routine(ctx: click.Context, param: click.Parameter, incomplete: st
     return [CompletionItem(name) for name in all_names() if name.startswith(incomplete)]
 
 
-def routine_argument(nargs: int = 1) -> Callable[[F], F]:
+def routine_argument(nargs: int = 1, required: bool = True) -> Callable[[F], F]:
     """A routine or exercise: a built-in name or a script's path; names complete in the shell."""
     name = "routine" if nargs == 1 else "routines"
-    return click.argument(name, nargs=nargs, shell_complete=_complete_routine)
+    return click.argument(name, nargs=nargs, required=required, shell_complete=_complete_routine)
 
 
 def _group(*options: Callable[[F], F]) -> Callable[[F], F]:

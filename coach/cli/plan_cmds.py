@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -51,8 +53,7 @@ def plan(ctx: click.Context, minutes: int, focus: str | None, place: str | None,
     import random
     import tempfile
 
-    from coach.plan import PlanRequest, script_text
-    from coach.plan.inputs import plan_from_files
+    from coach.plan import PlanRequest
 
     if save_name:
         from coach.errors import UsageError
@@ -64,17 +65,7 @@ def plan(ctx: click.Context, minutes: int, focus: str | None, place: str | None,
     if seed is None:
         seed = random.SystemRandom().randrange(1_000_000)
     request = PlanRequest(minutes, focus, place, tuple(equipment), gentle, seed, name=save_name or "planned-routine")
-    made, notes = plan_from_files(request, config_path, history_db, progress=not no_progress)
-    for note in notes:
-        warn(note)
-    if not made.chosen:
-        from coach.errors import UsageError
-
-        raise UsageError("no exercise fits these choices" + _left_out_line(made.left_out)
-                         + "; ask for another place or more equipment")
-    text = script_text(made)
-    if made.why_not:
-        warn(f"could not meet {minutes} minutes within 10%: {made.why_not}")
+    made, text = made_plan(request, config_path, history_db, no_progress)
     click.echo(text if print_script else _summary(made), nl=not print_script)
     saved: Path | None = None
     if save_name:
@@ -95,14 +86,53 @@ def plan(ctx: click.Context, minutes: int, focus: str | None, place: str | None,
                    engine=engine, voice=voice, rate=rate, cache_dir=cache_dir, yes=yes)
 
 
-def _summary(made) -> str:
+def made_plan(request, config_path: Path | None, history_db: Path | None, no_progress: bool):
+    """(the plan, its script text) for this person, its notes shown; UsageError when nothing fits."""
+    from coach.plan import script_text
+    from coach.plan.inputs import plan_from_files
+
+    made, notes = plan_from_files(request, config_path, history_db, progress=not no_progress)
+    for note in notes:
+        warn(note)
+    if not made.chosen:
+        from coach.errors import UsageError
+
+        raise UsageError("no exercise fits these choices" + _left_out_line(made.left_out)
+                         + "; ask for another place or more equipment")
+    if made.why_not:
+        warn(f"could not meet {request.minutes} minutes within 10%: {made.why_not}")
+    return made, script_text(made)
+
+
+@contextmanager
+def planned_script(spec: str, config_path: Path | None, history_db: Path | None,
+                   no_progress: bool) -> Iterator[tuple[str, str]]:
+    """`coach play --plan SPEC`: the plan made and its summary shown; while in the block, its script's
+    path and how to export the same plan (for a machine that cannot play)."""
+    import random
+    import tempfile
+
+    from coach.plan.spec import parse_spec
+    from coach.plan.writer import command_line
+
+    request = parse_spec(spec, random.SystemRandom().randrange(1_000_000))
+    made, text = made_plan(request, config_path, history_db, no_progress)
+    click.echo(_summary(made, hint=False))
+    with tempfile.TemporaryDirectory(prefix="coach-plan-") as folder:
+        path = Path(folder) / f"{request.name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        yield str(path), f"{command_line(request)} --save my-plan; coach export my-plan -o my-plan.mp3"
+
+
+def _summary(made, hint: bool = True) -> str:
     lines = [f"{made.script.title}: {made.duration_ms / 60000:.1f} minutes, {made.position_changes} change"
              f"{'' if made.position_changes == 1 else 's'} of position (seed {made.request.seed})"]
     for number, chosen in enumerate(made.chosen, 1):
         values = ", ".join(f"{_KNOB_WORDS[k]} {v}" for k, v in chosen.values)
         lines.append(f"  {number}. {chosen.exercise.title:<36} {chosen.position:<13} {values}".rstrip())
     lines += [f"Left out: {name} ({why})" for name, why in made.left_out]
-    lines.append("Save it with --save NAME, see the script with --script, or play it with --play.")
+    if hint:
+        lines.append("Save it with --save NAME, see the script with --script, or play it with --play.")
     return "\n".join(lines)
 
 

@@ -56,7 +56,10 @@ EXIT_STATUS = """
 
 def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @click.command(mode, help=help_text + EXIT_STATUS)
-    @routine_argument()
+    @routine_argument(required=False)
+    @click.option("--plan", "plan_spec", metavar="SPEC",
+                  help="Instead of ROUTINE, one made for you now as 'coach plan' makes it: minutes, and any of "
+                       "an area, a place, equipment, 'gentle', seed=N. Example: --plan \"10 lower-back floor\".")
     @timing_options
     @hold_sound_option
     @voice_options
@@ -68,55 +71,49 @@ def _session_command(mode: SessionMode, help_text: str) -> click.Command:
     @remote_options
     @click.option("--no-progress", is_flag=True,
                   help="Play the script as written: no holds from your history, no note from last time's safety stop.")
-    def command(routine, verbosity, hold_scale, breath_scale, hold_sound, engine, voice, rate, cache_dir, volume,
-                timing_log, listen, wake_word, background,
-                background_level, config_path, yes, cleared, history_db, remote, remote_lan, remote_port,
-                no_progress) -> None:
-        from coach.library import resolve
-        from coach.session.run import SessionHooks, SessionRequest, run_session
+    def command(routine: str | None, plan_spec: str | None, **given) -> None:
+        if (routine is None) == (plan_spec is None):
+            raise click.UsageError("give a ROUTINE, or --plan SPEC for one made for you (not both)")
+        if plan_spec is None:
+            assert routine is not None
+            _run(mode, routine, f"coach export {routine} -o {Path(routine).stem}.mp3", **given)
+            return
+        from coach.cli.plan_cmds import planned_script
 
-        options = compile_options(verbosity, hold_scale, breath_scale, cleared, hold_sound)
-        resolved = resolve(routine, options, rate)   # refused before any device, question or render
-        request = SessionRequest(
-            routine=resolved, mode=mode, options=options,
-            voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, volume=volume, timing_log=timing_log,
-            history_db=history_db, config_path=config_path, assume_none=yes, listen=listen, wake_word=wake_word,
-            background=background, background_level_db=background_level, progress=not no_progress,
-            export_hint=f"coach export {routine} -o {Path(routine).stem}.mp3")
-        try:
-            with Stages() as stages, remote_control(remote or remote_lan, remote_lan, remote_port) as (sources, sinks):
-                hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),
-                                     screen=sys.stdout, interactive=sys.stdout.isatty(), sources=sources, sinks=sinks)
-                ended = run_session(request, hooks)
-            if ended == "completed" and sys.stdin.isatty() and sys.stdout.isatty():
-                _ask_rating(resolved.name, history_db)
-        except SessionTerminated as exc:
-            if not exc.unfinished:
-                raise
-            # A render still running in the engine's native code: the interpreter's own exit would tear
-            # the engine down under it (an abort, exit 134). Everything that matters is done; leave now.
-            warn(str(exc))
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(exc.exit_code)
+        with planned_script(plan_spec, given["config_path"], given["history_db"], given["no_progress"]) as planned:
+            _run(mode, *planned, **given)
 
     return command
 
 
-def _ask_rating(routine: str, history_db: Path | None) -> None:
-    """Once, at the end: how it felt, for coach.progression. Enter skips; nothing else is asked."""
-    from coach.history import History, HistoryError, default_history_path
+def _run(mode: SessionMode, routine: str, export_hint: str, verbosity, hold_scale, breath_scale, hold_sound, engine,
+         voice, rate, cache_dir, volume, timing_log, listen, wake_word, background, background_level, config_path, yes,
+         cleared, history_db, remote, remote_lan, remote_port, no_progress) -> None:
+    from coach.library import resolve
+    from coach.session.run import SessionHooks, SessionRequest, run_session
 
-    # On the screen the session used (click.prompt would put the question on stderr).
-    click.echo("How was that: easier, right, or harder? [e/r/h, Enter to skip] ", nl=False)
-    answer = sys.stdin.readline().strip().lower()
-    rating = {"e": "easier", "r": "right", "h": "harder"}.get(answer[:1])
-    if rating is None:
-        return
+    options = compile_options(verbosity, hold_scale, breath_scale, cleared, hold_sound)
+    resolved = resolve(routine, options, rate)   # refused before any device, question or render
+    request = SessionRequest(
+        routine=resolved, mode=mode, options=options,
+        voice=voice_choice(engine, voice, rate), cache_dir=cache_dir, volume=volume, timing_log=timing_log,
+        history_db=history_db, config_path=config_path, assume_none=yes, listen=listen, wake_word=wake_word,
+        background=background, background_level_db=background_level, progress=not no_progress,
+        export_hint=export_hint)
     try:
-        History(history_db or default_history_path()).rate_latest(routine, rating)
-    except HistoryError as exc:
-        warn(f"the rating is not recorded: {exc}")
+        with Stages() as stages, remote_control(remote or remote_lan, remote_lan, remote_port) as (sources, sinks):
+            hooks = SessionHooks(ask=screening_asker(), notice=warn, progress=stages.stage("Rendering"),
+                                 screen=sys.stdout, interactive=sys.stdout.isatty(), sources=sources, sinks=sinks)
+            run_session(request, hooks)
+    except SessionTerminated as exc:
+        if not exc.unfinished:
+            raise
+        # A render still running in the engine's native code: the interpreter's own exit would tear
+        # the engine down under it (an abort, exit 134). Everything that matters is done; leave now.
+        warn(str(exc))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exc.exit_code)
 
 
 play = _session_command("play", PLAY_HELP)

@@ -35,6 +35,7 @@ class Recognition:
 
 class Recognizer(Protocol):
     name: str
+    answers: bool   # also hear the rating answers (coach.listen.commands.RATING_ANSWERS), from the next utterance
 
     def recognize(self, audio: bytes, speech_s: float) -> Recognition | None:
         """The command said in one utterance (16 kHz mono int16), or None. speech_s: how long the

@@ -35,6 +35,21 @@ VOICE_COMMANDS: tuple[VoiceCommand, ...] = (
 
 PHRASE_COMMANDS: dict[str, str] = {p: vc.command for vc in VOICE_COMMANDS for p in vc.phrases}
 
+# The answers to the one question coach asks, at the end of a session: "How was that: easier, right, or
+# harder?" (coach.session.rating). Heard only while it waits for the answer, and without the wake word
+# (coach asked; the person answers); the commands are heard then too ("skip", "next" or "stop": no answer).
+RATING_ANSWERS: tuple[VoiceCommand, ...] = (
+    VoiceCommand("easier", ("easier", "easy", "too easy"), "it felt easy"),
+    VoiceCommand("right", ("right", "about right", "just right"), "it was about right"),
+    VoiceCommand("harder", ("harder", "hard", "too hard"), "it was hard work"),
+)
+ANSWER_PHRASES: dict[str, str] = {p: vc.command for vc in RATING_ANSWERS for p in vc.phrases}
+
+
+def vocabulary(answers: bool = False) -> dict[str, str]:
+    """phrase -> command: the commands, and with answers the rating answers too."""
+    return {**PHRASE_COMMANDS, **ANSWER_PHRASES} if answers else PHRASE_COMMANDS
+
 
 def phrases(wake_word: bool = False) -> tuple[str, ...]:
     """Every phrase as it must be said: with the wake word in front when one is required."""
@@ -42,25 +57,26 @@ def phrases(wake_word: bool = False) -> tuple[str, ...]:
     return tuple(prefix + p for p in PHRASE_COMMANDS)
 
 
-def command_for(heard: str) -> str | None:
+def command_for(heard: str, answers: bool = False) -> str | None:
     """The command a recognized phrase stands for; a leading wake word is ignored."""
     words = heard.lower().split()
     if words and words[0] == WAKE_WORD:
         words = words[1:]
-    return PHRASE_COMMANDS.get(" ".join(words))
+    return vocabulary(answers).get(" ".join(words))
 
 
-def command_in_transcript(text: str, wake_word: bool = False) -> tuple[str, str] | None:
+def command_in_transcript(text: str, wake_word: bool = False, answers: bool = False) -> tuple[str, str] | None:
     """(phrase, command) when the WHOLE transcript is one command phrase (said once or repeated:
     "Stop, stop!"), else None: "stop if it hurts" holds a command word and is not a command. With
-    wake_word, the phrase must follow one of WAKE_FORMS; without it, one in front is ignored."""
+    wake_word, the phrase must follow one of WAKE_FORMS; without it, one in front is ignored. With
+    answers, the rating answers count too, and the wake word is never required."""
     words = re.sub(r"[^a-z' ]+", " ", text.lower().replace("-", " ")).split()
     woken = bool(words) and words[0] in WAKE_FORMS
     if woken:
         words = words[1:]
-    if wake_word and not woken:
+    if wake_word and not woken and not answers:
         return None
-    for phrase, command in PHRASE_COMMANDS.items():
+    for phrase, command in vocabulary(answers).items():
         size = len(phrase.split())
         if words and len(words) % size == 0 and all(" ".join(words[i:i + size]) == phrase
                                                     for i in range(0, len(words), size)):

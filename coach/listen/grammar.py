@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from coach.listen.backends import Recognition
-from coach.listen.commands import command_for, phrases
+from coach.listen.commands import ANSWER_PHRASES, WAKE_WORD, command_for, phrases
 
 CONFIDENCE_MIN = -4.0   # log-likelihood per frame below the best state's; tuned in scripts/bench (listen)
 COVERAGE_MIN = 0.6      # the phrase must fill this much of the speech: "stop if it hurts" is not "stop"
@@ -37,12 +37,20 @@ class CommandRecognizer:
         self.wake_word = wake_word
         self._grammar: Any = pocketsphinx.Decoder(loglevel="FATAL")
         self._grammar.add_jsgf_string("commands", _jsgf(phrases(wake_word)))
+        # The rating answers with the commands, the wake word optional (coach.listen.commands)
+        self._grammar.add_jsgf_string("answers", _jsgf((*phrases(False), *ANSWER_PHRASES), optional_wake=True))
         self._grammar.activate_search("commands")
+        self._search = "commands"
+        self.answers = False   # also hear the rating answers; takes effect from the next utterance
         self._open = False
 
     def start(self) -> None:
         if self._open:   # an utterance cut off when its stream ended: dropped
             self._grammar.end_utt()
+        wanted = "answers" if self.answers else "commands"
+        if wanted != self._search:   # only between utterances
+            self._grammar.activate_search(wanted)
+            self._search = wanted
         self._grammar.start_utt()
         self._open = True
 
@@ -56,7 +64,7 @@ class CommandRecognizer:
         self._grammar.end_utt()
         self._open = False
         hyp = self._grammar.hyp()
-        command = command_for(hyp.hypstr) if hyp is not None else None
+        command = command_for(hyp.hypstr, self._search == "answers") if hyp is not None else None
         if command is None:
             return None
         words = [s for s in (self._grammar.seg() or []) if s.word not in _FILLERS]
@@ -81,8 +89,10 @@ def create(wake_word: bool = False) -> CommandRecognizer:
     return CommandRecognizer(wake_word)
 
 
-def _jsgf(alternatives: tuple[str, ...]) -> str:
-    return "#JSGF V1.0;\ngrammar commands;\npublic <command> = " + " | ".join(alternatives) + ";\n"
+def _jsgf(alternatives: tuple[str, ...], optional_wake: bool = False) -> str:
+    choice = " | ".join(alternatives)
+    rule = f"[{WAKE_WORD}] ({choice})" if optional_wake else choice
+    return "#JSGF V1.0;\ngrammar commands;\npublic <command> = " + rule + ";\n"
 
 
 def _log(probability: float) -> float:

@@ -292,6 +292,14 @@ class Listener:
         self._waiting: queue.Queue[Utterance | None] = queue.Queue()
         self.ready = threading.Event()      # set once the recognizers are loaded and listening
         self.error: BaseException | None = None
+        self._answers = False
+        self._recognizers: list[Recognizer] = []
+
+    def hear_answers(self, on: bool) -> None:
+        """From any thread: hear the rating answers too (coach asked its question), or no longer."""
+        self._answers = on
+        for recognizer in self._recognizers:
+            recognizer.answers = on
 
     def __enter__(self) -> Listener:
         if self._source is None:
@@ -315,6 +323,8 @@ class Listener:
         assert source is not None
         try:
             first, judge = load_recognizers(self._backend, self._wake_word)
+            self._recognizers = [first, *([judge.confirm] if judge.confirm is not None else [])]
+            self.hear_answers(self._answers)   # asked for while the recognizers were loading
             utterances = Utterances(first, self._gate, self._wake_word)
             decoder = threading.Thread(target=self._decode, args=(judge,), name="coach-listen-decode", daemon=True)
             self._threads.append(decoder)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from coach.listen.backends import Recognition
-from coach.listen.commands import PHRASE_COMMANDS, WAKE_WORD, command_in_transcript
+from coach.listen.commands import PHRASE_COMMANDS, WAKE_WORD, command_in_transcript, vocabulary
 
 LOGPROB_MIN = -1.0          # noise scored at most -1.08 with the prompt, commands at least -0.64
 BEAM_SIZE = 5
@@ -28,13 +28,15 @@ THREADS_ENV = "COACH_WHISPER_THREADS"
 THREADS = 2                 # on 2 cores; the player's lateness was measured both ways (docs/benchmarks.md)
 
 
-def prompt(wake_word: bool = False) -> str:
-    """The phrases as a person says them: "Pause. Resume. ... How long? ..." (or "Coach, pause. ...")."""
+def prompt(wake_word: bool = False, answers: bool = False) -> str:
+    """The phrases as a person says them: "Pause. Resume. ... How long? ..." (or "Coach, pause. ...").
+    With answers, the rating answers first ("Easier. Easy. ..."), and no wake word."""
     def said(phrase: str) -> str:
-        text = f"{WAKE_WORD.capitalize()}, {phrase}" if wake_word else phrase.capitalize()
+        text = f"{WAKE_WORD.capitalize()}, {phrase}" if wake_word and not answers else phrase.capitalize()
         return text + ("?" if phrase == "how long" else ".")
 
-    return " ".join(said(p) for p in PHRASE_COMMANDS)
+    table = vocabulary(answers)
+    return " ".join(said(p) for p in sorted(table, key=lambda p: p in PHRASE_COMMANDS))
 
 
 class WhisperRecognizer:
@@ -50,7 +52,7 @@ class WhisperRecognizer:
         self.wake_word = wake_word
         self.threads = threads or int(os.environ.get(THREADS_ENV) or THREADS)
         self._model: Any = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=self.threads)
-        self._prompt = prompt(wake_word)
+        self.answers = False        # also hear the rating answers (coach.listen.commands.RATING_ANSWERS)
         self.decodes = 0            # utterances transcribed (the benchmarks divide CPU time by it)
 
     def transcribe(self, audio: bytes) -> tuple[str, float]:
@@ -59,7 +61,7 @@ class WhisperRecognizer:
         self.decodes += 1
         segments, _info = self._model.transcribe(
             samples, language="en", beam_size=BEAM_SIZE, condition_on_previous_text=False,
-            initial_prompt=self._prompt, without_timestamps=True, vad_filter=False)
+            initial_prompt=prompt(self.wake_word, self.answers), without_timestamps=True, vad_filter=False)
         segments = list(segments)    # a generator: decoding happens here
         text = " ".join(s.text.strip() for s in segments)
         logprob = min((s.avg_logprob for s in segments), default=float("-inf"))
@@ -67,7 +69,7 @@ class WhisperRecognizer:
 
     def recognize(self, audio: bytes, speech_s: float) -> Recognition | None:
         text, logprob = self.transcribe(audio)
-        found = command_in_transcript(text, self.wake_word)
+        found = command_in_transcript(text, self.wake_word, self.answers)
         if found is None or logprob <= LOGPROB_MIN:
             return None
         return Recognition(found[0], found[1], round(logprob, 2))

@@ -11,7 +11,7 @@ import os
 import select
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TextIO
 
@@ -34,10 +34,13 @@ def command_for_key(key: str) -> str | None:
 
 
 class KeyReader:
-    """Reads keys on a thread and calls on_command(name) for each mapped key, while in the block."""
+    """Reads keys on a thread and calls on_command(name) for each mapped key, while in the block.
+    table: key -> name (default KEY_COMMANDS, the session's controls)."""
 
-    def __init__(self, on_command: Callable[[str], None], stream: TextIO | None = None):
+    def __init__(self, on_command: Callable[[str], None], stream: TextIO | None = None,
+                 table: Mapping[str, str] = KEY_COMMANDS):
         self._on_command = on_command
+        self._table = table
         self._stream = stream if stream is not None else sys.stdin
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -94,6 +97,6 @@ class KeyReader:
             if not data:
                 return
             for key in data.decode("utf-8", errors="ignore"):
-                name = command_for_key(key)
+                name = self._table.get(key.lower())
                 if name is not None:
                     self._on_command(name)

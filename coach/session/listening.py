@@ -21,15 +21,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from coach.errors import AudioInputError
+from coach.vocab import RATINGS
 
 if TYPE_CHECKING:
     from coach.listen.gate import SpeechGate
-    from coach.listen.listener import HeardCommand
+    from coach.listen.listener import HeardCommand, Listener
     from coach.player import Event, Output
     from coach.player.segments import PlayerStep
     from coach.speech import Voice
 
 _NOT_DURING_EXIT = frozenset({"safety-stop", "next"})   # the guided exit is never cut short by voice
+_NO_ANSWER = frozenset({"next", "safety-stop"})         # "skip", "next", "stop" or "help" to the question
 
 
 @dataclass
@@ -37,6 +39,21 @@ class VoiceControl:
     output: Output                        # what the players play through (gated while listening)
     on_event: Callable[[Event], None]     # keeps track of where the session is, for "how long"
     exiting: bool = False                 # set once the guided exit plays
+    listener: Listener | None = None      # None: no voice commands in this session
+    # While coach waits for the answer to its question (coach.session.rating): what is heard goes here
+    # (a rating, or None for "skip" / "next" / "stop"), not to the player.
+    answering: Callable[[str | None], None] | None = None
+
+    @property
+    def listening(self) -> bool:
+        """Voice commands are on and working (a recognizer that failed to load turned them off)."""
+        return self.listener is not None and self.listener.error is None
+
+    def await_answer(self, answer: Callable[[str | None], None] | None) -> None:
+        """Hear the rating answers and hand them to answer(rating) (None: back to commands only)."""
+        self.answering = answer
+        if self.listener is not None:
+            self.listener.hear_answers(answer is not None)
 
 
 class _Whereabouts:
@@ -98,7 +115,15 @@ def voice_control(enabled: bool, wake_word: bool, backend: str, output: Output, 
         command = heard.heard.command
         if control.exiting and command in _NOT_DURING_EXIT:
             return
-        if heard.stage == "provisional":
+        answering = control.answering
+        if answering is not None:
+            # The session is over: nothing to pause; a rating, or "no answer", ends the question.
+            if heard.stage != "heard" or (command not in RATINGS and command not in _NO_ANSWER):
+                return
+            answering(command if command in RATINGS else None)   # it says what it heard
+        elif command in RATINGS:
+            return   # an answer decoded after the question was over: not a command
+        elif heard.stage == "provisional":
             if where.paused:      # paused already: the sound is off, and a withdrawal must not resume it
                 return
             held.set()
@@ -128,6 +153,7 @@ def voice_control(enabled: bool, wake_word: bool, backend: str, output: Output, 
             _say(voice, gated, SPOKEN_OFF, gate)   # on the listener's thread, once coach is quiet
 
     listener = Listener(on_heard, gate, wake_word, on_ready=on_ready, backend=backend)
+    control.listener = listener
     with ExitStack() as stack:
         try:
             stack.enter_context(listener)   # opens the microphone at once: none -> one line, the session plays on

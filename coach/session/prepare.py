@@ -19,6 +19,7 @@ from coach import model as m
 from coach.errors import CacheWriteError
 from coach.progress import ProgressFn
 from coach.safety import exit_texts, spoken_exit
+from coach.session.rating import RATING_TEXTS
 from coach.session.voice import VoiceChoice, open_cache
 from coach.timeline.compiler import compile_sentences, compile_timeline
 from coach.timeline.estimate import estimate_spoken_ms, estimator
@@ -59,6 +60,10 @@ class Prepared:
         """What a safety stop says to someone in `position`: the way out of it, the signs that need
         help at once, and those that mean seeing a doctor."""
         return compile_sentences("safety-stop", "Safety stop", spoken_exit(position), self.planned_ms)
+
+    def sentence_timeline(self, text: str) -> Timeline:
+        """One sentence on its own (the question at the end, coach.session.rating)."""
+        return compile_sentences("rating", "Rating", (text,), self.planned_ms, kind="outro")
 
     def finish(self, completed: bool = False) -> None:
         """Stop synthesis and record the cache's hits and misses; call when the session is over. After a
@@ -170,8 +175,8 @@ def cached_lengths_timeline(routine: m.Routine, options: m.CompileOptions, voice
 
 def prerender_exit(cache: ClipCache, voice: Voice, routines: Iterable[m.Routine], jobs: int = 2) -> None:
     """Render what a safety stop says in any position of these routines, so that a stop speaks at
-    once instead of waiting for a render."""
-    cache.render_many(voice, exit_texts(stop_positions(routines)), jobs=jobs)
+    once instead of waiting for a render; and the question at the end of a session."""
+    cache.render_many(voice, [*exit_texts(stop_positions(routines)), *RATING_TEXTS], jobs=jobs)
 
 
 def stop_positions(routines: Iterable[m.Routine]) -> list[str | None]:
@@ -201,7 +206,7 @@ def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, 
     lengths_from = "estimate" if _any_slot(routine, options, clips) else "audio"
     timeline = compile_timeline(routine, clips.planned_ms, options, lengths_from, minutes=minutes)
     stop_texts = exit_texts(_positions_by_time(timeline))
-    for text in stop_texts:
+    for text in (*stop_texts, *RATING_TEXTS):
         clips.planned_ms(text)   # planned now, so a stop speaks them in the slots they were given
     if cache is not None and clips.planned_any_slot():
         try:
@@ -213,7 +218,7 @@ def prepare(routine: m.Routine, options: m.CompileOptions, choice: VoiceChoice, 
         replanner = Replanner(routine, options, clips, minutes, lengths_from)
         clips.on_ready = replanner.clip_ready
     then = (lambda: complete_cache(routine, options, voice, cache)) if cache is not None else None
-    clips.start(synthesis_order(timeline.cues, stop_texts), then)
+    clips.start(synthesis_order(timeline.cues, stop_texts) + list(RATING_TEXTS), then)
     return Prepared(routine, timeline, clips.clip_for, clips.planned_ms, cache, clips, replanner)
 
 
@@ -300,4 +305,5 @@ def prune_unused(routines: Iterable[m.Routine], options: m.CompileOptions, choic
         texts |= texts_to_render(routine, options, cached_or_estimated_ms)
         keep |= {cache.key(voice, t) for t in texts}
     keep |= {cache.key(voice, t) for t in exit_texts(stop_positions(routines))}   # a stop may say them
+    keep |= {cache.key(voice, t) for t in RATING_TEXTS}   # and the end of a session asks this
     return cache.prune(keep, identity=voice.cache_identity(), dry_run=dry_run)

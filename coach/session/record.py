@@ -44,16 +44,21 @@ class SessionRecord:
         return self._try(lambda: self._history.start(routine.name, mode, played(routine), settings), None)
 
     def end(self, session_id: int | None, ended: str, timeline: Timeline | None = None,
-            where: list[float] | None = None) -> None:
-        """where: the session's position when it ended (empty when it never got to play)."""
+            position_ms: float | None = None) -> None:
+        """position_ms: the session's position when it ended (None when it never got to play)."""
         if session_id is None:
             return
         reached = None
         if timeline is not None:
             starts = [start for start, _ in timeline.positions]
-            at = where[-1] if where else 0.0
+            at = position_ms or 0.0
             reached = len(starts) - 1 if ended == "completed" else max(0, sum(s <= at for s in starts) - 1)
         self._try(lambda: self._history.end(session_id, ended, reached), None)
+
+    def rate(self, session_id: int | None, rating: str) -> None:
+        """The answer to "How was that?" (coach.vocab.RATINGS)."""
+        if session_id is not None:
+            self._try(lambda: self._history.rate(session_id, rating), None)
 
     def _try(self, work: Callable[[], Any], default: Any) -> Any:
         from coach.history import HistoryError

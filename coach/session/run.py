@@ -5,7 +5,9 @@ machine that cannot play), then the screening, then the daily-limit note, then r
 session itself; after a safety stop (s) or Ctrl-C the sound stops at once and the guided exit is
 spoken. A SIGTERM (a service manager, `timeout`) is nobody on the mat asking to stop: the sound
 stops, the history row is finished as "terminated" and the session ends within a second, without
-the guided exit (SessionTerminated: exit code 143). History records how it ended; a history that
+the guided exit (SessionTerminated: exit code 143). A completed session ends with one question, out
+loud and on screen, when someone can answer it (coach.session.rating). History records how it ended,
+and the answer; a history that
 cannot be used never stops a session (the person is told once that it is not recorded). The library
 never prints: what the person sees goes through SessionHooks, which the CLI fills in.
 """
@@ -58,6 +60,7 @@ class SessionRequest:
     background: str | None = None        # a built-in bed or an audio file, looped under the voice
     background_level_db: float | None = None
     progress: bool = False               # holds from coach.progression, and last time's safety-stop note
+    ask_rating: bool = True              # after a completed session: "How was that?" (when someone can answer)
 
 
 def _ignore(_text: str) -> None:
@@ -155,17 +158,19 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
     sigterm = SigTerm()
     with _timing_log(request.timing_log) as log:
         session_id = record.start(prepared.routine, request.mode, options)
-        where: list[float] = []
+        reached = Reached(ask_rating=request.ask_rating)
         with sigterm.handled():
             try:
-                ended = _play(prepared, output, log, hooks, listening, voice, bed, sigterm.received, where)
+                ended = _play(prepared, output, log, hooks, listening, voice, bed, sigterm.received, reached)
             except KeyboardInterrupt:
                 if not sigterm.received():
                     raise
                 ended = "terminated"
             finally:
                 sigterm.disarm()   # from here a SIGTERM is only noted: the row must be finished
-                record.end(session_id, ended, prepared.timeline, where)
+                record.end(session_id, ended, prepared.timeline, reached.position_ms)
+                if reached.rating is not None:
+                    record.rate(session_id, reached.rating)
                 if sigterm.received():
                     finished = _finish_within(prepared, FINISH_ON_SIGTERM_S)
                 else:
@@ -190,15 +195,26 @@ def _listening(request: SessionRequest) -> tuple[bool, bool, str]:
     return listen, wake_word, configured(request.config_path or default_config_path())
 
 
+@dataclass
+class Reached:
+    """How far a session got, filled in as it plays (read even when it ends by an exception)."""
+
+    ask_rating: bool = False              # ask "How was that?" if it completes
+    position_ms: float | None = None      # where it ended: the exercise it ended in, for the history
+    rating: str | None = None             # the answer (coach.vocab.RATINGS), when one was given
+
+
 def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks,
           listening: tuple[bool, bool, str] = (False, False, "whisper"), voice: Voice | None = None,
           bed: Background | None = None, terminated: Callable[[], bool] = lambda: False,
-          where: list[float] | None = None) -> str:
+          reached: Reached | None = None) -> str:
     """The routine, then, after a safety stop or Ctrl-C, the guided exit: the sound stops at once, and
     coach talks the person out of the position. A second Ctrl-C (or q, or s) skips the exit. Keys on
     the terminal, media keys / headset buttons (MPRIS) and voice commands all control it. The
     background plays under the routine only: the guided exit is the voice alone. terminated(): the
-    stop came from SIGTERM, not from a person: no guided exit."""
+    stop came from SIGTERM, not from a person: no guided exit. A completed session with
+    reached.ask_rating asks how it was (coach.session.rating)."""
+    reached = reached if reached is not None else Reached()
     from coach.player import KeyReader, Player, make_view
     from coach.player.mpris import MediaKeys
     from coach.session.listening import voice_control
@@ -228,8 +244,7 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
                 set_bed(SessionBed(bed, lambda: player.timeline, player.position_now))
             with KeyReader(player.command, hooks.keys):
                 result = player.run()
-            if where is not None:
-                where.append(result.position_ms)   # for the history: the exercise it ended in
+            reached.position_ms = result.position_ms
         finally:
             view.close()
             if set_bed is not None:
@@ -240,6 +255,14 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
             voice_commands.exiting = True
             _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, result.position_ms, current,
                          _all(media_keys.on_event, voice_commands.on_event, *hooks.sinks))
+        elif result.ended == "completed" and reached.ask_rating:
+            from coach.session import rating
+
+            try:
+                reached.rating = rating.ask(prepared.sentence_timeline, prepared.clip_for, voice_commands.output,
+                                            voice_commands, hooks.keys, screen, log, _all(*hooks.sinks))
+            except KeyboardInterrupt:
+                pass   # Ctrl-C or a SIGTERM at the question: the session was complete all the same
         return result.ended
 
 
