@@ -88,7 +88,9 @@ def listen_section(r: Results) -> list[str]:
             out.append(f"`coach live {s['routine']} --listen` in real time, Whisper on {s['threads']} thread(s), the "
                        f"microphone hearing a short remark every 3 s: cue lateness median {s['median_ms']:.1f} ms, p95 "
                        f"{s['p95_ms']:.1f} ms, max {s['max_ms']:.1f} ms over {s['cues']} cues; {s['provisional']} "
-                       f"provisional stops, {s['heard']} commands obeyed.")
+                       f"provisional stops, {s['heard']} commands obeyed during the session"
+                       + (f"; the question at the end answered with what the talk said: "
+                          f"{', '.join(s['answers'])}" if s.get("answers") else "") + ".")
         else:
             out.append(f"`coach live --listen` with {s['threads']} thread(s): {s['error']}")
     return out + [""]
