@@ -79,6 +79,7 @@ RULES: dict[str, Rule] = {
     "worlds-greatest-stretch": Rule("main", strong=True),               # 001: no time or count
 }
 
+PLAN_MINUTES = (3, 60)   # the shortest and longest session `coach plan` makes
 # Where you are -> the starting positions an exercise may have there (coach.vocab.POSITIONS).
 PLACES: dict[str, tuple[str, ...]] = {
     "floor": ("standing", "seated-floor", "kneeling", "all-fours", "lying-back", "lying-front", "lying-side",

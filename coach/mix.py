@@ -96,8 +96,9 @@ def mix_to_array(timeline: Timeline, clip_for: ClipProvider, speech_lufs: float 
 
 
 def mix_range(timeline: Timeline, clip_for: ClipProvider, start_ms: int, end_ms: int,
-              speech_lufs: float = DEFAULT_LUFS) -> np.ndarray:
-    """Exactly mix_to_array(timeline, clip_for)[ms_to_samples(start_ms):ms_to_samples(end_ms)].
+              speech_lufs: float = DEFAULT_LUFS, background: Background | None = None) -> np.ndarray:
+    """Exactly mix_to_array(timeline, clip_for)[ms_to_samples(start_ms):ms_to_samples(end_ms)] (with
+    the background bed as iter_pcm_chunks lays it).
 
     Only the sounds that reach into the range are fetched (clip_for is not called for the others), so
     a player can mix one stretch of a session at a time, sample-identical to the export. The range is
@@ -117,6 +118,10 @@ def mix_range(timeline: Timeline, clip_for: ClipProvider, start_ms: int, end_ms:
         a, b = max(start, lo), min(start + len(pcm), hi)
         if a < b:
             mixed[a - lo:b - lo] += pcm[a - start:b - start]
+    if background is not None:
+        from coach.background.bed import bed_pcm
+
+        mixed = mixed + np.round(bed_pcm(background, timeline, lo, hi - lo))
     return np.clip(mixed, -32768, 32767).astype(np.int16)
 
 

@@ -99,17 +99,15 @@ def alternative(routine: Routine, answers: dict[str, bool]) -> str | None:
     """A built-in that fits these answers and works the same areas (routines before exercises, the
     most areas in common, then the closest length); None when there is none."""
     from coach.library import builtin_names, resolve
-    from coach.timeline.compiler import duration_ms
-    from coach.timeline.estimate import estimate_spoken_ms
 
-    length = duration_ms(routine, estimate_spoken_ms)
+    length = _estimated_ms(routine)
     found = []
     for name in builtin_names():
         other = resolve(name)
         shared = len(set(other.focus) & set(routine.focus))
         if name == routine.name or not shared or any(answers.get(c) for c in other.contraindications):
             continue
-        found.append(((other.kind != routine.kind, -shared, abs(duration_ms(other, estimate_spoken_ms) - length)),
+        found.append(((other.kind != routine.kind, -shared, abs(_estimated_ms(other) - length)),
                       name))
     return min(found)[1] if found else None
 
@@ -127,20 +125,20 @@ def refusal_message(routine: Routine, blocking: tuple[str, ...], answers: dict[s
     if answers is not None:
         other = alternative(routine, answers)
         focus = routine.focus[0] if routine.focus else "lower-back"
-        minutes = max(5, round(_minutes(routine) / 5) * 5)
-        instead = (f" Instead: 'coach play {other}' fits your answers, or 'coach plan --minutes {minutes} --for {focus}' "
-                   f"makes one without it." if other else
-                   f" Instead: 'coach plan --minutes {minutes} --for {focus}' makes a routine without it.")
+        minutes = max(5, round(_estimated_ms(routine) / 60000 / 5) * 5)
+        plan = f"'coach plan --minutes {minutes} --for {focus}'"
+        instead = (f" Instead: 'coach play {other}' fits your answers, or {plan} makes one without it." if other else
+                   f" Instead: {plan} makes a routine without it.")
     return (f"'{routine.name}'{because} is not advised with {labels}. If your doctor or physiotherapist has "
             f"approved it, run it again with --cleared; 'coach screening --set {blocking[0]}=no' changes the answer."
             + instead)
 
 
-def _minutes(routine: Routine) -> float:
+def _estimated_ms(routine: Routine) -> int:
     from coach.timeline.compiler import duration_ms
     from coach.timeline.estimate import estimate_spoken_ms
 
-    return duration_ms(routine, estimate_spoken_ms) / 60000
+    return duration_ms(routine, estimate_spoken_ms)
 
 
 def screen(routine: Routine, answers: Answers, cleared: bool, assume_none: bool, ask: AskFn | None) -> Answers:

@@ -16,7 +16,7 @@ import numpy as np
 
 from coach.listen.commands import PHRASE_COMMANDS
 from coach.listen.listener import Judge, load_recognizers
-from coach.listen.microphone import FRAME_BYTES, RATE
+from coach.listen.microphone import RATE
 from coach.listen.recording import Found
 from coach.listen.recording import listen_through as _listen_through
 from coach.speech.base import MARGIN_MS

@@ -10,12 +10,12 @@ import click
 
 from coach.cli.options import config_option, history_option, timing_options, voice_options
 from coach.cli.ui import warn
-from coach.exercise_index import PLACES
+from coach.exercise_index import PLACES, PLAN_MINUTES
 from coach.vocab import EQUIPMENT, FOCUS_AREAS
 
 
 @click.command("plan")
-@click.option("--minutes", type=click.IntRange(3, 60), required=True, help="How long the session should last.")
+@click.option("--minutes", type=click.IntRange(*PLAN_MINUTES), required=True, help="How long the session should last.")
 @click.option("--for", "focus", type=click.Choice(FOCUS_AREAS),
               help="Where it should help (default: what you did least this week).")
 @click.option("--place", type=click.Choice(tuple(PLACES)), help="Where you are: only exercises that start there.")
@@ -50,9 +50,6 @@ def plan(ctx: click.Context, minutes: int, focus: str | None, place: str | None,
       coach plan --minutes 5 --place desk --save desk-five
       coach plan --minutes 15 --for mid-back --equipment foam-roller --play
     """
-    import random
-    import tempfile
-
     from coach.plan import PlanRequest
 
     if save_name:
@@ -63,7 +60,7 @@ def plan(ctx: click.Context, minutes: int, focus: str | None, place: str | None,
         if why:
             raise UsageError(f"--save: {why}")
     if seed is None:
-        seed = random.SystemRandom().randrange(1_000_000)
+        seed = _new_seed()
     request = PlanRequest(minutes, focus, place, tuple(equipment), gentle, seed, name=save_name or "planned-routine")
     made, text = made_plan(request, config_path, history_db, no_progress)
     click.echo(text if print_script else _summary(made), nl=not print_script)
@@ -77,11 +74,8 @@ def plan(ctx: click.Context, minutes: int, focus: str | None, place: str | None,
         return
     from coach.cli import session_cmds
 
-    with tempfile.TemporaryDirectory(prefix="coach-plan-") as folder:
-        path = saved or Path(folder) / f"{request.name}.yaml"
-        if saved is None:
-            path.write_text(text, encoding="utf-8")
-        ctx.invoke(session_cmds.play, routine=str(path), config_path=config_path, history_db=history_db,
+    with _script_file(text, request.name, saved) as path:
+        ctx.invoke(session_cmds.play, routine=path, config_path=config_path, history_db=history_db,
                    no_progress=no_progress, verbosity=verbosity, hold_scale=hold_scale, breath_scale=breath_scale,
                    engine=engine, voice=voice, rate=rate, cache_dir=cache_dir, yes=yes)
 
@@ -109,19 +103,34 @@ def planned_script(spec: str, config_path: Path | None, history_db: Path | None,
                    no_progress: bool) -> Iterator[tuple[str, str]]:
     """`coach play --plan SPEC`: the plan made and its summary shown; while in the block, its script's
     path and how to export the same plan (for a machine that cannot play)."""
-    import random
-    import tempfile
-
     from coach.plan.spec import parse_spec
     from coach.plan.writer import command_line
 
-    request = parse_spec(spec, random.SystemRandom().randrange(1_000_000))
+    request = parse_spec(spec, _new_seed())
     made, text = made_plan(request, config_path, history_db, no_progress)
     click.echo(_summary(made, hint=False))
+    with _script_file(text, request.name) as path:
+        yield path, f"{command_line(request)} --save my-plan; coach export my-plan -o my-plan.mp3"
+
+
+@contextmanager
+def _script_file(text: str, name: str, saved: Path | None = None) -> Iterator[str]:
+    """The plan's script as a file while in the block: the saved one, else a temporary copy."""
+    if saved is not None:
+        yield str(saved)
+        return
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="coach-plan-") as folder:
-        path = Path(folder) / f"{request.name}.yaml"
+        path = Path(folder) / f"{name}.yaml"
         path.write_text(text, encoding="utf-8")
-        yield str(path), f"{command_line(request)} --save my-plan; coach export my-plan -o my-plan.mp3"
+        yield str(path)
+
+
+def _new_seed() -> int:
+    import random
+
+    return random.SystemRandom().randrange(1_000_000)
 
 
 def _summary(made, hint: bool = True) -> str:

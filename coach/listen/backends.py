@@ -51,11 +51,14 @@ class StreamingRecognizer(Recognizer, Protocol):
 
 def configured(path: Path) -> str:
     """The recognizer the config file names (the same JSON file as the screening answers), else the default."""
+    from coach import config
+    from coach.errors import CoachError
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, OSError):
-        return DEFAULT_RECOGNIZER   # no file, or a broken one (the screening, which reads it first, says so)
-    value = data.get(CONFIG_KEY, DEFAULT_RECOGNIZER) if isinstance(data, dict) else DEFAULT_RECOGNIZER
+        data, _text = config.read(path)
+    except CoachError:
+        return DEFAULT_RECOGNIZER   # a broken file: the screening, which reads it first, says so
+    value = data.get(CONFIG_KEY, DEFAULT_RECOGNIZER)
     if value not in RECOGNIZER_MODULES:
         raise UsageError(f"{path}: \"{CONFIG_KEY}\" must be one of {', '.join(map(json.dumps, RECOGNIZER_MODULES))}, "
                          f"not {json.dumps(value)}; fix it in the file, or delete the line")

@@ -59,7 +59,7 @@ class Endpointer:
     def push(self, frame: bytes) -> Piece:
         self._frames += 1
         now = self._frames * FRAME_S
-        level = _level_db(frame)
+        level = level_db(frame)
         floor = max(QUIET_DB, float(np.percentile(self._levels, FLOOR_PERCENTILE))) if self._levels else QUIET_DB
         self._levels.append(level)
         if self._silero is not None:   # works in noise: no level test (coach.listen.vad)
@@ -94,7 +94,8 @@ class Endpointer:
         return Piece(frame, ended=True, end_s=now - END_FRAMES * FRAME_S)
 
 
-def _level_db(frame: bytes) -> float:
+def level_db(frame: bytes) -> float:
+    """A frame's RMS level in dBFS (digital silence: about -90)."""
     samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
     rms = float(np.sqrt(np.mean(samples ** 2))) if len(samples) else 0.0
     return 20 * np.log10(max(rms, 1.0) / 32768)

@@ -247,6 +247,13 @@ class Judge:
         return (self.confirm is not None and utterance.quick is not None
                 and utterance.quick.command == SAFETY_STOP)
 
+    def early(self, utterance: Utterance, now: float) -> HeardCommand | None:
+        """The provisional stop to report the moment the utterance ends, if it raises one."""
+        if not self.provisional(utterance):
+            return None
+        assert utterance.quick is not None
+        return HeardCommand(utterance.quick, utterance.speech_end, now, "provisional")
+
     def decide(self, utterance: Utterance) -> Recognition | None:
         if self.confirm is None:
             return utterance.quick
@@ -337,9 +344,9 @@ class Listener:
                 utterance = utterances.push(frame, source.started + frames * FRAME_S, source.started)
                 if utterance is None:
                     continue
-                if judge.provisional(utterance):
-                    assert utterance.quick is not None
-                    self._on_heard(HeardCommand(utterance.quick, utterance.speech_end, time.monotonic(), "provisional"))
+                early = judge.early(utterance, time.monotonic())
+                if early is not None:
+                    self._on_heard(early)
                 self._waiting.put(utterance)
         except Exception as exc:  # noqa: BLE001 - listening fails alone; the session and its keys go on
             self.error = exc

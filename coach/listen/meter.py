@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from coach.listen.endpoint import level_db
 from coach.listen.microphone import FRAME_S
 
 if TYPE_CHECKING:
@@ -38,8 +39,7 @@ class LevelMeter:
     def push(self, frame: bytes) -> None:
         samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
         silent = samples.size == 0 or float(np.max(np.abs(samples))) <= SILENT_PEAK
-        rms = float(np.sqrt(np.mean(samples ** 2))) if samples.size else 0.0
-        level = max(FLOOR_DB, 20 * np.log10(rms / 32768)) if rms > 0 else FLOOR_DB
+        level = max(FLOOR_DB, level_db(frame))
         with self._lock:
             self._level_db = level
             self._peak_age_s += FRAME_S

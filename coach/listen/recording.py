@@ -53,9 +53,9 @@ def listen_through(audio: np.ndarray, first: StreamingRecognizer | None, judge: 
         utterance = utterances.push(data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], frame_end, 0.0) if i < frames else None
         if utterance is not None:
             quick_s = time.perf_counter() - started
-            if judge.provisional(utterance):
-                assert utterance.quick is not None
-                yield _found(HeardCommand(utterance.quick, utterance.speech_end, frame_end, "provisional"), quick_s)
+            early = judge.early(utterance, frame_end)
+            if early is not None:
+                yield _found(early, quick_s)
             waiting.append((utterance, frame_end, quick_s))
         for item in [w for w in waiting if w[0].isolation.settled]:
             waiting.remove(item)

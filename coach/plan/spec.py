@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 
 from coach.errors import UsageError
-from coach.exercise_index import PLACES
+from coach.exercise_index import PLACES, PLAN_MINUTES
 from coach.plan.build import PlanRequest
 from coach.vocab import EQUIPMENT, FOCUS_AREAS
 
-MINUTES_RANGE = (3, 60)   # as `coach plan --minutes`
 EXAMPLE = '--plan "10 lower-back floor"'
 
 
@@ -42,7 +41,7 @@ def parse_spec(spec: str, seed: int) -> PlanRequest:
                              f"or seed=N; for example {EXAMPLE}")
     if minutes is None:
         raise UsageError(f"--plan: say how many minutes, for example {EXAMPLE}")
-    low, high = MINUTES_RANGE
+    low, high = PLAN_MINUTES
     if not low <= minutes <= high:
         raise UsageError(f"--plan: {minutes} minutes is outside {low}-{high}; for example {EXAMPLE}")
     return PlanRequest(minutes, focus, place, tuple(dict.fromkeys(equipment)), gentle, seed)

@@ -176,7 +176,13 @@ def cached_lengths_timeline(routine: m.Routine, options: m.CompileOptions, voice
 def prerender_exit(cache: ClipCache, voice: Voice, routines: Iterable[m.Routine], jobs: int = 2) -> None:
     """Render what a safety stop says in any position of these routines, so that a stop speaks at
     once instead of waiting for a render; and the question at the end of a session."""
-    cache.render_many(voice, [*exit_texts(stop_positions(routines)), *RATING_TEXTS], jobs=jobs)
+    cache.render_many(voice, outside_the_routine(routines), jobs=jobs)
+
+
+def outside_the_routine(routines: Iterable[m.Routine]) -> list[str]:
+    """What a session may say besides its routine: a safety stop's exit in any of their positions, and
+    the question at the end (with its acknowledgements)."""
+    return [*exit_texts(stop_positions(routines)), *RATING_TEXTS]
 
 
 def stop_positions(routines: Iterable[m.Routine]) -> list[str | None]:
@@ -304,6 +310,5 @@ def prune_unused(routines: Iterable[m.Routine], options: m.CompileOptions, choic
         texts = texts_to_render(routine, options, estimate_spoken_ms)
         texts |= texts_to_render(routine, options, cached_or_estimated_ms)
         keep |= {cache.key(voice, t) for t in texts}
-    keep |= {cache.key(voice, t) for t in exit_texts(stop_positions(routines))}   # a stop may say them
-    keep |= {cache.key(voice, t) for t in RATING_TEXTS}   # and the end of a session asks this
+    keep |= {cache.key(voice, t) for t in outside_the_routine(routines)}
     return cache.prune(keep, identity=voice.cache_identity(), dry_run=dry_run)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coach.audio_format import ms_to_samples
 from coach.mix import ClipProvider, mix_range
 from coach.timeline.model import Timeline
 
@@ -38,13 +37,7 @@ def pcm_pieces(timeline: Timeline, clip_for: ClipProvider, from_ms: int = 0,
         at = bisect_right(sentence_starts, start_ms)
         if at < len(sentence_starts) and sentence_starts[at] < end_ms:
             end_ms = sentence_starts[at]
-        piece = mix_range(timeline, clip_for, start_ms, end_ms)
-        if background is not None:
-            from coach.background.bed import bed_pcm
-
-            bed = np.round(bed_pcm(background, timeline, ms_to_samples(start_ms), len(piece)))
-            piece = np.clip(piece.astype(np.int32) + bed, -32768, 32767).astype(np.int16)
-        yield piece
+        yield mix_range(timeline, clip_for, start_ms, end_ms, background=background)
         start_ms, i = end_ms, i + 1
 
 

@@ -16,7 +16,7 @@ from importlib import resources
 from coach.web.security import CSP
 
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-                ".svg": "image/svg+xml", ".html": "text/html; charset=utf-8"}
+                ".svg": "image/svg+xml"}   # app.html is a template, sent by app_page
 
 _PAIR_STYLE = ("body{font:20px/1.4 system-ui,sans-serif;margin:0;padding:24px;background:#10151c;color:#f4f1ea}"
                "h1{font-size:28px}input{font-size:32px;width:8ch;letter-spacing:4px;padding:8px}"
@@ -29,20 +29,27 @@ def static_files() -> dict[str, tuple[bytes, str]]:
     folder = resources.files("coach.web") / "static"
     return {entry.name: (entry.read_bytes(), STATIC_TYPES[suffix])
             for entry in folder.iterdir()
-            if (suffix := "." + entry.name.rsplit(".", 1)[-1]) in STATIC_TYPES and entry.name != "app.html"}
+            if (suffix := "." + entry.name.rsplit(".", 1)[-1]) in STATIC_TYPES}
+
+
+@lru_cache(maxsize=None)
+def _app_template() -> str:
+    return (resources.files("coach.web") / "static" / "app.html").read_text(encoding="utf-8")
 
 
 def app_page(csrf_token: str, page: str) -> bytes:
     """The one page of the app; `page` is "player" (the library and the phone player) or "remote"."""
-    template = (resources.files("coach.web") / "static" / "app.html").read_text(encoding="utf-8")
-    return (template.replace("{{csrf}}", html.escape(csrf_token, quote=True))
+    return (_app_template().replace("{{csrf}}", html.escape(csrf_token, quote=True))
             .replace("{{page}}", html.escape(page, quote=True)).encode("utf-8"))
+
+
+# The pairing page's CSP: its inline style allowed by its hash, and nothing else inline.
+_PAIR_CSP = CSP.replace("style-src 'self'", "style-src 'sha256-"
+                        + base64.b64encode(hashlib.sha256(_PAIR_STYLE.encode()).digest()).decode() + "'")
 
 
 def pair_page(code: str = "", error: str = "") -> tuple[bytes, str]:
     """The form to type the pairing code (prefilled from the QR code's link) and this page's CSP."""
-    digest = base64.b64encode(hashlib.sha256(_PAIR_STYLE.encode()).digest()).decode()
-    csp = CSP.replace("style-src 'self'", f"style-src 'sha256-{digest}'")
     wrong = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -53,4 +60,4 @@ def pair_page(code: str = "", error: str = "") -> tuple[bytes, str]:
  value="{html.escape(code, quote=True)}" maxlength="12" autofocus></label><button type="submit">Pair this device</button></form>
 </body></html>
 """
-    return body.encode("utf-8"), csp
+    return body.encode("utf-8"), _PAIR_CSP

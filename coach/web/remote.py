@@ -124,16 +124,16 @@ def remote_routes(remote: Remote) -> list[BaseRoute]:
     from starlette.responses import JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
+    from coach.web.app import _errors, _json
+
     def events(request: Request) -> Response:
         return StreamingResponse(remote.events(), media_type="text/event-stream",
                                  headers={"x-accel-buffering": "no"})
 
+    @_errors
     async def command(request: Request) -> Response:
-        try:
-            body = json.loads(await request.body() or b"{}")
-            remote.command(body.get("command") if isinstance(body, dict) else None)
-        except (ValueError, UsageError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+        body = await _json(request)
+        remote.command(body.get("command"))
         return JSONResponse({"sent": body["command"]})
 
     return [Route("/api/remote/events", events, methods=["GET"]),

@@ -216,6 +216,8 @@ def _beds(pair, minutes: int) -> dict:
 def _session_listening(ws: Workspace, threads: int, routine: str = "child-pose") -> dict:
     """`coach live ROUTINE --listen` in real time while the microphone hears talk (a short remark every
     3 s, each a Whisper decode beside the player): the cues' lateness from the timing log."""
+    from coach.session.rating import RATING_TEXTS
+    from coach.vocab import RATINGS
     from tools import listen_eval as ev
 
     folder = ws.folder(f"listen-live-{threads}")
@@ -234,19 +236,15 @@ def _session_listening(ws: Workspace, threads: int, routine: str = "child-pose")
                           "--cache-dir", str(cache)], capture_output=True, text=True, env=env, timeout=900)
     wall_s = time.perf_counter() - started
     entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
-    from coach.session.rating import RATING_TEXTS
-
     # The routine's cues: the question after it (synthesised when asked, in live) is not timed against it
     late = sorted(e["late_ms"] for e in entries if "late_ms" in e and e.get("text") not in RATING_TEXTS)
     if run.returncode != 0 or not late:
         return {"threads": threads, "error": f"exit {run.returncode}: {run.stderr[-300:]}"}
     # After the routine coach asks "How was that?" and the talk goes on: a remark such as "Easy." is then
     # an answer (coach.session.rating), not a command obeyed during the session.
-    from coach.vocab import RATINGS
-
     heard = [e["command"] for e in entries if "heard" in e]
-    return {"threads": threads, "routine": routine, "cues": len(late), "median_ms": statistics.median(late),
-            "p95_ms": float(np.percentile(late, 95)), "max_ms": late[-1], "wall_s": wall_s,
+    return {"threads": threads, "routine": routine, "cues": len(late), "median_ms": _median(late),
+            "p95_ms": _p95(late), "max_ms": late[-1], "wall_s": wall_s,
             "provisional": sum("provisional" in e for e in entries),
             "heard": sum(c not in RATINGS for c in heard), "answers": [c for c in heard if c in RATINGS]}
 

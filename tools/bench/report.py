@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coach.loudness import DEFAULT_LUFS
 from coach.mix import DEFAULT_CHUNK_MS
 from tools.asr import ON_TIME_MS
 from tools.bench.config import ENGINES, LONG_S, STARTUP_RUNS
@@ -132,7 +133,7 @@ def export_section(r: Results) -> list[str]:
     out.append("")
     for row in (row for row in r.export if "level" in row):
         cost = row["level"].wall_s - row["prepare"].wall_s
-        out.append(f"Levelling the speech to -16 LUFS ({row['minutes']} min, {row['engine']}): {cost:.2f} s "
+        out.append(f"Levelling the speech to {DEFAULT_LUFS:g} LUFS ({row['minutes']} min, {row['engine']}): {cost:.2f} s "
                    f"(every distinct clip once, importing scipy and pyloudnorm included; `tools/bench/level_only.py`), "
                    f"{cost / row['mix'].wall_s:.0%} of mix only.")
     out.append("")
