@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from coach.background import Background
     from coach.player import Event, Output, Player
     from coach.speech import Voice
+    from coach.timeline.model import Timeline
 
 SessionMode = Literal["play", "live"]
 FINISH_ON_SIGTERM_S = 0.3   # how long a SIGTERM waits for the synthesis worker to stop
@@ -168,7 +169,7 @@ def _screened_session(request: SessionRequest, hooks: SessionHooks, output: Outp
                 ended = "terminated"
             finally:
                 sigterm.disarm()   # from here a SIGTERM is only noted: the row must be finished
-                record.end(session_id, ended, prepared.timeline, reached.position_ms)
+                record.end(session_id, ended, reached.timeline or prepared.timeline, reached.position_ms)
                 if reached.rating is not None:
                     record.rate(session_id, reached.rating)
                 if sigterm.received():
@@ -200,8 +201,15 @@ class Reached:
     """How far a session got, filled in as it plays (read even when it ends by an exception)."""
 
     ask_rating: bool = False              # ask "How was that?" if it completes
-    position_ms: float | None = None      # where it ended: the exercise it ended in, for the history
+    position_ms: float | None = None      # where it ended, on `timeline`
+    timeline: Timeline | None = None      # what the player last played (re-planned as clips arrived)
     rating: str | None = None             # the answer (coach.vocab.RATINGS), when one was given
+
+    def position(self) -> str | None:
+        """The body position it ended in: where a safety stop found the person."""
+        if self.timeline is None or self.position_ms is None:
+            return None
+        return self.timeline.position_at(self.position_ms)
 
 
 def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hooks: SessionHooks,
@@ -244,7 +252,8 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
                 set_bed(SessionBed(bed, lambda: player.timeline, player.position_now))
             with KeyReader(player.command, hooks.keys):
                 result = player.run()
-            reached.position_ms = result.position_ms
+            # on the player's own timeline: a re-plan (coach.session.replan) moves its steps from the first plan's
+            reached.position_ms, reached.timeline = result.position_ms, player.timeline
         finally:
             view.close()
             if set_bed is not None:
@@ -253,7 +262,7 @@ def _play(prepared: preparing.Prepared, output: Output, log: TextIO | None, hook
             return "terminated"   # a stop the person asked for before the signal keeps its name
         if result.ended in ("safety-stop", "interrupted"):
             voice_commands.exiting = True
-            _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, result.position_ms, current,
+            _guided_exit(prepared, voice_commands.output, hooks, screen, result.ended, reached, current,
                          _all(media_keys.on_event, voice_commands.on_event, *hooks.sinks))
         elif result.ended == "completed" and reached.ask_rating:
             from coach.session import rating
@@ -291,7 +300,7 @@ class _locked:
 
 
 def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHooks, screen: TextIO, ended: str,
-                 position_ms: float, current: list[Player], media_event: Callable[[Event], None]) -> None:
+                 where: Reached, current: list[Player], media_event: Callable[[Event], None]) -> None:
     """What a safety stop (or Ctrl-C) says, fitted to where the stop found the person."""
     from coach.player import KeyReader, Player, make_view
 
@@ -300,8 +309,7 @@ def _guided_exit(prepared: preparing.Prepared, output: Output, hooks: SessionHoo
         screen.write(("Safety stop: coming out of the position." if ended == "safety-stop" else "Stopping.") + "\n")
         screen.flush()
         exit_view = make_view(screen, interactive=False)
-        position = prepared.timeline.position_at(position_ms)
-        exit_player = Player(prepared.exit_timeline(position), prepared.clip_for, output,
+        exit_player = Player(prepared.exit_timeline(where.position()), prepared.clip_for, output,
                              on_event=_all(exit_view, media_event))
         current.append(exit_player)
         with KeyReader(exit_player.command, hooks.keys):
