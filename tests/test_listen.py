@@ -103,6 +103,15 @@ def test_a_command_is_the_whole_transcript_said_once_or_repeated():
     assert vc.command_in_transcript("Coach, pause.") == ("pause", "pause")   # a wake word never hurts
 
 
+def test_the_endpointer_uses_silero_unless_the_energy_test_is_asked_for(monkeypatch):
+    from coach.listen import vad
+
+    monkeypatch.delenv(vad.VAD_ENV, raising=False)
+    assert vad.wanted()
+    monkeypatch.setenv(vad.VAD_ENV, "energy")
+    assert not vad.wanted()
+
+
 def test_the_recognizer_comes_from_the_config_file_and_a_bad_one_names_the_file(tmp_path):
     from coach.listen import backends
 

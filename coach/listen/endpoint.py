@@ -1,10 +1,12 @@
 """Where an utterance starts and ends in a stream of 30 ms frames.
 
-A frame is speech when pocketsphinx's voice-activity detector says so AND it is louder than the room:
-SPEECH_ABOVE_FLOOR_DB over the noise floor (a low percentile of the last few seconds' frame levels).
-The detector alone takes steady noise (a fan, rain, traffic) for speech and then never hears an
-utterance end. An utterance starts after START_FRAMES speech frames in a row (with PREROLL_FRAMES
-kept from before, so its first sound is not lost) and ends after END_FRAMES quiet ones.
+A frame is speech when Silero VAD says so (coach.listen.vad: it hears speech as loud as the noise).
+The energy test, kept for comparison (COACH_LISTEN_VAD=energy): pocketsphinx's voice-activity detector
+says so AND the frame is louder than the room, SPEECH_ABOVE_FLOOR_DB over the noise floor (a low
+percentile of the last few seconds' frame levels); that detector alone takes steady noise (a fan,
+rain, traffic) for speech and then never hears an utterance end. An utterance starts after
+START_FRAMES speech frames in a row (with PREROLL_FRAMES kept from before, so its first sound is not
+lost) and ends after END_FRAMES quiet ones.
 """
 
 from __future__ import annotations

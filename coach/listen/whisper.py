@@ -24,6 +24,7 @@ from coach.listen.commands import PHRASE_COMMANDS, WAKE_WORD, command_in_transcr
 
 LOGPROB_MIN = -1.0          # noise scored at most -1.08 with the prompt, commands at least -0.64
 BEAM_SIZE = 5
+MAX_TOKENS = 224            # a command is a few tokens; this only bounds a looping decode
 THREADS_ENV = "COACH_WHISPER_THREADS"
 THREADS = 2                 # on 2 cores; the player's lateness was measured both ways (docs/benchmarks.md)
 
@@ -48,24 +49,35 @@ class WhisperRecognizer:
         folder = whisper_model.find()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")   # a local folder needs nothing from the hub: never ask it
         from faster_whisper import WhisperModel  # heavy: only when listening
+        from faster_whisper.tokenizer import Tokenizer
 
         self.wake_word = wake_word
         self.threads = threads or int(os.environ.get(THREADS_ENV) or THREADS)
         self._model: Any = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=self.threads)
+        self._tokenizer: Any = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
+                                         task="transcribe", language="en")
+        self._prompts: dict[tuple[bool, bool], list[int]] = {}
         self.answers = False        # also hear the rating answers (coach.listen.commands.RATING_ANSWERS)
         self.decodes = 0            # utterances transcribed (the benchmarks divide CPU time by it)
 
     def transcribe(self, audio: bytes) -> tuple[str, float]:
-        """(the whole transcript, its lowest segment avg_logprob) of one utterance."""
+        """(the transcript, its avg_logprob) of one utterance.
+
+        One encoder pass and one beam search at temperature 0. faster-whisper's transcribe() decodes
+        again at rising temperatures whenever avg_logprob is below -1, which is every noise that gets
+        here: up to six decodes of audio LOGPROB_MIN rejects anyway, and a random answer."""
+        from faster_whisper.audio import pad_or_trim
+
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768
         self.decodes += 1
-        segments, _info = self._model.transcribe(
-            samples, language="en", beam_size=BEAM_SIZE, condition_on_previous_text=False,
-            initial_prompt=prompt(self.wake_word, self.answers), without_timestamps=True, vad_filter=False)
-        segments = list(segments)    # a generator: decoding happens here
-        text = " ".join(s.text.strip() for s in segments)
-        logprob = min((s.avg_logprob for s in segments), default=float("-inf"))
-        return text, logprob
+        encoded = self._model.encode(pad_or_trim(self._model.feature_extractor(samples)))
+        result = self._model.model.generate(
+            encoded, [self._prompt_tokens()], beam_size=BEAM_SIZE, return_scores=True, max_length=MAX_TOKENS,
+            suppress_blank=True, suppress_tokens=[-1])[0]
+        ids = result.sequences_ids[0]
+        # the score is the log-probability per token (length penalty 1); faster-whisper's avg_logprob,
+        # which LOGPROB_MIN was measured on, divides the sum by one token more (the end of the text)
+        return self._tokenizer.decode(ids).strip(), result.scores[0] * len(ids) / (len(ids) + 1)
 
     def recognize(self, audio: bytes, speech_s: float) -> Recognition | None:
         text, logprob = self.transcribe(audio)
@@ -73,6 +85,14 @@ class WhisperRecognizer:
         if found is None or logprob <= LOGPROB_MIN:
             return None
         return Recognition(found[0], found[1], round(logprob, 2))
+
+    def _prompt_tokens(self) -> list[int]:
+        key = (self.wake_word, self.answers)
+        if key not in self._prompts:
+            text = prompt(self.wake_word, self.answers)
+            self._prompts[key] = self._model.get_prompt(
+                self._tokenizer, self._tokenizer.encode(" " + text), without_timestamps=True)
+        return self._prompts[key]
 
 
 def create(wake_word: bool = False) -> WhisperRecognizer:

@@ -39,6 +39,7 @@ CORPUS_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") 
 
 def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     from coach.listen.gate import TAIL_MS
+    from coach.listen import vad
     from coach.listen.whisper import LOGPROB_MIN, THREADS
     from tools import listen_eval as ev
 
@@ -59,7 +60,8 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     stops = [t for t in trials if t.expected == "safety-stop"]
 
     routines = ROUTINES[:1] if quick else ROUTINES[:2]
-    return {"recognizer": "whisper", "logprob_min": LOGPROB_MIN, "threads": THREADS, "load_s": load_s,
+    return {"recognizer": "whisper", "logprob_min": LOGPROB_MIN,
+            "endpointer": "silero" if vad.wanted() else "energy", "threads": THREADS, "load_s": load_s,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "cpu_s_per_utterance": cpu_per_utterance,
             "voices": [_voice_name(v) for v in voices], "trials": len(trials), "detection": detection,

@@ -52,9 +52,10 @@ def listen_section(r: Results) -> list[str]:
         return []
     snrs = sorted({snr for per in v["detection"].values() for snr in per}, key=lambda s: -float(s.split()[0]))
     out = ["## Voice commands", "",
-           f"The listening loop of `coach play --listen` (`coach.listen.recording`: endpointer, gate, voicing check, "
-           f"the grammar's fast first pass and Whisper base, int8, {v['threads']} threads, avg_logprob above "
-           f"{v['logprob_min']}), fed recorded audio frame by frame. Commands: every phrase synthesised by "
+           f"The listening loop of `coach play --listen` (`coach.listen.recording`: the "
+           f"{v.get('endpointer', 'energy')} endpointer, gate, voicing check, the grammar's fast first pass and "
+           f"Whisper base, int8, {v['threads']} threads, avg_logprob above {v['logprob_min']}"
+           + "), fed recorded audio frame by frame. Commands: every phrase synthesised by "
            f"{len(v['voices'])} voices ({', '.join(v['voices'])}), each said once between 0.6 s and 1 s of quiet, "
            f"under pink noise at each signal-to-noise ratio. {v['trials']} trials. A trial counts when the command "
            f"acted on is the right one; {v['wrong_command']} trials acted on a wrong command.", "",
