@@ -242,6 +242,51 @@ def test_remarks_with_command_words_and_real_human_speech_are_not_commands(whisp
     assert ev.listen_through(human, whisper) == []
 
 
+def cut_utterances(audio: np.ndarray) -> list:
+    """The utterances a session would hand the recognizer, from 16 kHz int16 audio."""
+    from coach.listen.listener import Utterances
+    from coach.listen.microphone import FRAME_BYTES, FRAME_S
+
+    pcm = np.ascontiguousarray(audio, dtype="<i2").tobytes()
+    utterances = Utterances()
+    found = [utterances.push(pcm[i:i + FRAME_BYTES], (i // FRAME_BYTES + 1) * FRAME_S, 0.0)
+             for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)]
+    return [u for u in found if u is not None]
+
+
+@pytest_slow
+def test_a_short_word_the_prompt_pulls_onto_a_command_is_not_one_in_a_quiet_room(whisper, piper_commands):
+    """With the phrases as its prompt Whisper writes short words as commands ("Resume." for "worse",
+    "Repeat." for "deep" or "peep", "Stop. Stop." for "just a sec"); in a quiet room it must hear the
+    command without the prompt too. Real commands still pass."""
+    from coach.listen.endpoint import snr_db
+    from coach.listen.whisper import LOGPROB_MIN, QUIET_SNR_DB
+    from tools import listen_eval as ev
+
+    recognizer = whisper[1].confirm
+
+    def utterance(clip: np.ndarray):
+        audio = ev.with_noise(np.concatenate([np.zeros(9600), clip, np.zeros(16000)]), clip, 40.0, 7)
+        [cut] = cut_utterances(audio)
+        assert snr_db(cut.audio) >= QUIET_SNR_DB
+        return cut
+
+    remarks = [*render_16k("espeak", ["Worse.", "Deep.", "Just a sec."], "gmw/en", 170),
+               *render_16k("piper", ["Peep."], rate=190)]
+    pulled = 0
+    for clip in remarks:
+        cut = utterance(clip)
+        text, logprob = recognizer.transcribe(cut.audio)
+        if vc.command_in_transcript(text) is not None and logprob > LOGPROB_MIN:   # the prompt alone obeys it
+            pulled += 1
+            assert recognizer.recognize(cut.audio, cut.speech_s) is None, text
+    assert pulled >= 2          # (near the threshold a word can come out as itself, "Beep.": not a test)
+    for phrase in ("pause", "repeat", "stop"):
+        cut = utterance(piper_commands[phrase])
+        found = recognizer.recognize(cut.audio, cut.speech_s)
+        assert found is not None and found.command == vc.PHRASE_COMMANDS[phrase]
+
+
 @pytest_slow
 def test_a_command_is_not_heard_while_coach_sounds_and_is_heard_after(whisper, piper_commands):
     from tools import listen_eval as ev

@@ -31,6 +31,27 @@ NOT_COMMANDS = ("okay", "yes", "no", "thank you", "that feels good", "hold on", 
                 "good", "slowly", "hello", "what", "hang on", "nice", "all right", "ouch", "wait", "done",
                 "ready", "let go", "switch", "lower", "higher", "later", "not now", "come on", "easy", "stay",
                 "keep going", "that's enough", "my back hurts")
+# More of them, mostly one word (the body, counting, what people mutter): added in round 3, when they
+# showed that Whisper with its prompt writes short words as commands ("push" as "Pause.")
+MORE_REMARKS = ("oh", "oops", "hmm", "uh huh", "wow", "okay then", "yeah", "nope", "sure", "fine", "great",
+                "lovely", "hold it", "just a sec", "one second", "almost", "nearly there", "keep breathing",
+                "deep breath", "in and out", "up", "down", "back", "forward", "push", "pull", "tight", "sore",
+                "much better", "that's it", "perfect", "my knee", "my neck", "ow", "that's tight", "so stiff",
+                "let's go", "here we go", "and relax", "nice and slow", "the door", "who is it", "coming",
+                "just a minute", "be right there", "what time is it", "turn it down", "louder", "sorry",
+                "excuse me", "bless you", "thanks", "morning", "goodbye", "see you later", "dinner", "coffee",
+                "where's the cat", "good dog", "sit", "no no", "yes yes", "not bad", "better", "worse",
+                "same again", "pretty good", "stretch", "lift", "turn", "hands", "knees", "breathe", "hips",
+                "feet", "arms up", "long breath", "the phone", "deep", "hello there", "ah", "aha", "er", "um",
+                "mm", "huh", "hey", "hi", "bye", "yep", "nah", "cool", "nice one", "well done", "oh dear",
+                "oh no", "phew", "whoa", "careful", "gently", "steady", "chin", "shoulders", "toes", "spine",
+                "exhale", "inhale", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "last",
+                "left", "right", "more", "less", "hold", "deeper", "longer", "faster", "slower", "bend",
+                "reach", "roll", "twist", "curl", "arch", "drop", "squeeze", "press", "rest now", "who's that",
+                "the kettle", "no thanks", "please", "one minute", "finished", "easy does it")
+# Words that sound like a command ("paws" is "pause"): no recognizer can tell them apart, so they are
+# counted on their own, not as false accepts
+SOUND_ALIKES = ("paws", "pass", "post", "top", "shop", "hop", "nest", "text", "peep", "heal", "play")
 
 
 @dataclass(frozen=True)

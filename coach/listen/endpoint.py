@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.listen.microphone import FRAME_S, RATE
+from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE
 START_FRAMES = 3             # 90 ms of speech opens an utterance (a click does not)
 END_FRAMES = 7               # 210 ms of quiet closes it: what an action waits after the last word
 PREROLL_FRAMES = 8           # 240 ms kept from before the start: soft onsets ("help", "how long")
@@ -101,3 +101,13 @@ def level_db(frame: bytes) -> float:
     samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
     rms = float(np.sqrt(np.mean(samples ** 2))) if len(samples) else 0.0
     return 20 * np.log10(max(rms, 1.0) / 32768)
+
+
+def snr_db(audio: bytes) -> float:
+    """How far an utterance's loud frames stand over its quiet ones (its look-back and its end are the
+    room): the 90th minus the 10th percentile of its 30 ms frame levels, in dB."""
+    size = FRAME_BYTES
+    levels = [level_db(audio[i:i + size]) for i in range(0, len(audio) - size + 1, size)]
+    if not levels:
+        return 0.0
+    return float(np.percentile(levels, 90) - np.percentile(levels, 10))

@@ -21,23 +21,32 @@ import numpy as np
 
 from coach.listen.backends import Recognition
 from coach.listen.commands import PHRASE_COMMANDS, WAKE_WORD, command_in_transcript, vocabulary
+from coach.listen.endpoint import snr_db
 
 LOGPROB_MIN = -1.0          # noise scored at most -1.08 with the prompt, commands at least -0.64
 BEAM_SIZE = 5
 MAX_TOKENS = 224            # a command is a few tokens; this only bounds a looping decode
+WINDOW_FRAMES = 3000        # the encoder's 30 s window, in mel frames
+# In a quiet room (the utterance this far over its own quiet parts) Whisper must hear a command without
+# the prompt too. In noise it is not asked: unprompted it misses commands there (measured:
+# docs/voice-commands.md), and the noise is what the prompt is for.
+QUIET_SNR_DB = 25.0
+UNPROMPTED_GAP = 1.0        # how far below the unprompted best a command may score (avg_logprob)
 THREADS_ENV = "COACH_WHISPER_THREADS"
 THREADS = 2                 # on 2 cores; the player's lateness was measured both ways (docs/benchmarks.md)
+
+
+def said(phrase: str, wake_word: bool = False, answers: bool = False) -> str:
+    """A phrase as Whisper writes it: "Pause.", "How long?", "Coach, pause." (answers: never the wake word)."""
+    text = f"{WAKE_WORD.capitalize()}, {phrase}" if wake_word and not answers else phrase.capitalize()
+    return text + ("?" if phrase == "how long" else ".")
 
 
 def prompt(wake_word: bool = False, answers: bool = False) -> str:
     """The phrases as a person says them: "Pause. Resume. ... How long? ..." (or "Coach, pause. ...").
     With answers, the rating answers first ("Easier. Easy. ..."), and no wake word."""
-    def said(phrase: str) -> str:
-        text = f"{WAKE_WORD.capitalize()}, {phrase}" if wake_word and not answers else phrase.capitalize()
-        return text + ("?" if phrase == "how long" else ".")
-
     table = vocabulary(answers)
-    return " ".join(said(p) for p in sorted(table, key=lambda p: p in PHRASE_COMMANDS))
+    return " ".join(said(p, wake_word, answers) for p in sorted(table, key=lambda p: p in PHRASE_COMMANDS))
 
 
 class WhisperRecognizer:
@@ -61,30 +70,54 @@ class WhisperRecognizer:
         self.decodes = 0            # utterances transcribed (the benchmarks divide CPU time by it)
 
     def transcribe(self, audio: bytes) -> tuple[str, float]:
-        """(the transcript, its avg_logprob) of one utterance.
+        """(the transcript, its avg_logprob) of one utterance, with the prompt."""
+        encoded, _frames = self._encode(audio)
+        return self._decode(encoded, self._prompt_tokens())
 
-        One encoder pass and one beam search at temperature 0. faster-whisper's transcribe() decodes
-        again at rising temperatures whenever avg_logprob is below -1, which is every noise that gets
-        here: up to six decodes of audio LOGPROB_MIN rejects anyway, and a random answer."""
+    def recognize(self, audio: bytes, speech_s: float) -> Recognition | None:
+        encoded, frames = self._encode(audio)
+        text, logprob = self._decode(encoded, self._prompt_tokens())
+        found = command_in_transcript(text, self.wake_word, self.answers)
+        if found is None or logprob <= LOGPROB_MIN:
+            return None
+        if snr_db(audio) >= QUIET_SNR_DB and not self._heard_unprompted(encoded, frames, found):
+            return None
+        return Recognition(found[0], found[1], round(logprob, 2))
+
+    def _heard_unprompted(self, encoded: Any, frames: int, found: tuple[str, str]) -> bool:
+        """Whether Whisper without the prompt hears the command too: the same command, or its words
+        scored no more than UNPROMPTED_GAP below what it did hear. The prompt pulls a short word
+        towards the phrases it lists ("push" is written "Pause.", "feet" "Repeat."); unprompted, in
+        a quiet room, Whisper writes the word that was said."""
+        text, logprob = self._decode(encoded, self._plain_tokens())
+        heard = command_in_transcript(text, self.wake_word, self.answers)
+        if heard is not None and heard[1] == found[1]:
+            return True
+        tokens = self._tokenizer.encode(" " + said(found[0], self.wake_word, self.answers))
+        aligned = self._model.model.align(encoded, self._plain_tokens(), [tokens], [frames])[0]
+        forced = float(np.sum(np.log(np.maximum(aligned.text_token_probs, 1e-12)))) / (len(tokens) + 1)
+        return forced >= logprob - UNPROMPTED_GAP
+
+    def _encode(self, audio: bytes) -> tuple[Any, int]:
+        """The encoder's output for one utterance (the costly part), and its number of mel frames."""
         from faster_whisper.audio import pad_or_trim
 
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768
         self.decodes += 1
-        encoded = self._model.encode(pad_or_trim(self._model.feature_extractor(samples)))
+        features = self._model.feature_extractor(samples)
+        return self._model.encode(pad_or_trim(features)), min(int(features.shape[-1]), WINDOW_FRAMES)
+
+    def _decode(self, encoded: Any, start: list[int]) -> tuple[str, float]:
+        """One beam search at temperature 0: (text, avg_logprob). faster-whisper's transcribe() decodes
+        again at rising temperatures whenever avg_logprob is below -1, which is every noise that gets
+        here: up to six decodes of audio LOGPROB_MIN rejects anyway, and a random answer."""
         result = self._model.model.generate(
-            encoded, [self._prompt_tokens()], beam_size=BEAM_SIZE, return_scores=True, max_length=MAX_TOKENS,
+            encoded, [start], beam_size=BEAM_SIZE, return_scores=True, max_length=MAX_TOKENS,
             suppress_blank=True, suppress_tokens=[-1])[0]
         ids = result.sequences_ids[0]
         # the score is the log-probability per token (length penalty 1); faster-whisper's avg_logprob,
         # which LOGPROB_MIN was measured on, divides the sum by one token more (the end of the text)
         return self._tokenizer.decode(ids).strip(), result.scores[0] * len(ids) / (len(ids) + 1)
-
-    def recognize(self, audio: bytes, speech_s: float) -> Recognition | None:
-        text, logprob = self.transcribe(audio)
-        found = command_in_transcript(text, self.wake_word, self.answers)
-        if found is None or logprob <= LOGPROB_MIN:
-            return None
-        return Recognition(found[0], found[1], round(logprob, 2))
 
     def _prompt_tokens(self) -> list[int]:
         key = (self.wake_word, self.answers)
@@ -93,6 +126,9 @@ class WhisperRecognizer:
             self._prompts[key] = self._model.get_prompt(
                 self._tokenizer, self._tokenizer.encode(" " + text), without_timestamps=True)
         return self._prompts[key]
+
+    def _plain_tokens(self) -> list[int]:
+        return self._model.get_prompt(self._tokenizer, [], without_timestamps=True)
 
 
 def create(wake_word: bool = False) -> WhisperRecognizer:

@@ -34,6 +34,9 @@ SENTENCE_VOICES = (FULL_VOICES[3], FULL_VOICES[4], FULL_VOICES[5], FULL_VOICES[6
                    ("espeak", "gmw/en-gb-scotland", 175, 0, 1.0), ("espeak", "gmw/en-us", 175, -300, 0.9),
                    ("espeak", "gmw/en-gb-x-rp", 175, 300, 1.0), ("espeak", "gmw/en-us-nyc", 150, 0, 1.0))
 REMARK_VOICES = (FULL_VOICES[0], FULL_VOICES[2], FULL_VOICES[3], FULL_VOICES[7])
+MORE_REMARK_VOICES = (("espeak", "gmw/en", 170, 0, 1.0), ("piper", None, 190, 0, 1.0),
+                      ("espeak", "gmw/en-gb-x-gbclan", 160, -200, 1.0))
+ARTICLE_VOICE = ("espeak", "gmw/en", 170, 0, 1.0)
 CORPUS_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coach-bench" / "listen"
 
 
@@ -170,17 +173,25 @@ def _own_voice(ws: Workspace, routines, cache: Path, pair, tail_s: float) -> dic
 
 
 def _other_speech(pair, quick: bool) -> dict:
-    """Speech that holds no command: sentences of coach's docs (some with command words inside), short
-    remarks a person might make on the mat, each followed by a pause, and people reading aloud."""
+    """Speech that holds no command: sentences of coach's docs (some with command words inside) and of
+    the reference articles, short remarks a person might make on the mat, each followed by a pause, and
+    people reading aloud. Words that sound like a command are counted apart (sound_alikes)."""
     from tools import listen_eval as ev
 
     sentences = _doc_sentences()
     remarks = [r.capitalize() + "." for r in ev.NOT_COMMANDS]
+    more = [r.capitalize() + "." for r in ev.MORE_REMARKS]
+    articles = _article_sentences()
     parts: list[tuple[str, np.ndarray]] = []
     for voice in (SENTENCE_VOICES[:1] if quick else SENTENCE_VOICES):
         parts.append((f"sentences, {_voice_name(voice)}", ev.with_gaps(_render(voice, sentences), 0.8)))
     for voice in (REMARK_VOICES[:1] if quick else REMARK_VOICES):
         parts.append((f"remarks, {_voice_name(voice)}", ev.with_gaps(_render(voice, remarks), 1.0)))
+    for speaker in (MORE_REMARK_VOICES[:1] if quick else MORE_REMARK_VOICES):
+        parts.append((f"more remarks, {_voice_name(speaker)}", ev.with_gaps(_render(speaker, more), 1.0)))
+    if articles and not quick:
+        parts.append((f"reference articles, {_voice_name(ARTICLE_VOICE)}",
+                      ev.with_gaps(_render(ARTICLE_VOICE, articles), 0.8)))
     parts.append(("people reading (moonshine-voice recordings)", ev.human_speech()))
     hours, accepted, examples, decodes0 = 0.0, 0, [], _decodes(pair)
     per_part = {}
@@ -190,8 +201,17 @@ def _other_speech(pair, quick: bool) -> dict:
         accepted += len(found)
         per_part[name] = len(found)
         examples += [f"{name} {f.at_s:.0f} s: {f.phrase}" for f in found]
+    alike = [r.capitalize() + "." for r in ev.SOUND_ALIKES]
+    alike_found = []
+    for speaker in (MORE_REMARK_VOICES[:1] if quick else MORE_REMARK_VOICES):
+        alike_found += [f"{_voice_name(speaker)}: {f.phrase}" for f in
+                        ev.listen_through(ev.with_gaps(_render(speaker, alike), 1.0), pair)]
     return {"hours": hours, "accepted": accepted, "sentences": len(sentences), "remarks": len(remarks),
-            "remark_utterances": len(remarks) * (1 if quick else len(REMARK_VOICES)),
+            "article_sentences": len(articles) if not quick else 0,
+            "remark_utterances": len(remarks) * (1 if quick else len(REMARK_VOICES))
+            + len(more) * (1 if quick else len(MORE_REMARK_VOICES)),
+            "sound_alikes": {"words": len(alike) * (1 if quick else len(MORE_REMARK_VOICES)),
+                             "accepted": len(alike_found), "examples": alike_found[:12]},
             "decoded": _decodes(pair) - decodes0, "parts": per_part, "examples": examples[:12],
             "bound_per_hour": 3 / hours if hours else None}
 
@@ -249,6 +269,15 @@ def _session_listening(ws: Workspace, threads: int, routine: str = "child-pose")
             "p95_ms": _p95(late), "max_ms": late[-1], "wall_s": wall_s,
             "provisional": sum("provisional" in e for e in entries),
             "heard": sum(c not in RATINGS for c in heard), "answers": [c for c in heard if c in RATINGS]}
+
+
+def _article_sentences() -> list[str]:
+    """The sentences of the reference articles coach's content came from, when they are beside the
+    project (../shared/reference): prose about backs and stretching that no one tuned the recognizer on."""
+    folder = ROOT.parent / "shared" / "reference"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))) if folder.is_dir() else ""
+    cleaned = (re.sub(r"[^A-Za-z0-9,.?!' -]+", " ", s).strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text))
+    return [s for s in cleaned if 3 <= len(s) <= 200 and len(re.findall(r"[A-Za-z]{2,}", s)) >= 2]
 
 
 def _doc_sentences(limit: int = 400) -> list[str]:

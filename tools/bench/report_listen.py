@@ -74,11 +74,18 @@ def listen_section(r: Results) -> list[str]:
             + (": " + "; ".join(own["heard"]) if own["heard"] else "") + ". *The beds*, each alone for "
             f"{beds['minutes']} minutes: " + "; ".join(f"{n} {len(t)}" for n, t in beds["triggers"].items()) + ". "
             f"*Other speech* ({other['hours']:.2f} h: {other['sentences']} sentences of coach's docs in "
-            f"{len([p for p in other['parts'] if p.startswith('sentences')])} voices, {other['remark_utterances']} "
-            f"short remarks, people reading aloud): {other['accepted']} accepted, {other['decoded']} utterances "
+            f"{len([p for p in other['parts'] if p.startswith('sentences')])} voices, "
+            + (f"{other['article_sentences']} sentences of the reference articles, " if other.get("article_sentences") else "")
+            + f"{other['remark_utterances']} short remarks, people reading aloud): {other['accepted']} accepted, "
+            f"{other['decoded']} utterances "
             f"short enough to be decoded" + (": " + "; ".join(other["examples"]) if other["examples"] else "")
             + (f". With 0 events in T hours the 95% upper bound is 3/T per hour: {other['bound_per_hour']:.1f} per hour."
                if other["accepted"] == 0 else f": {other['accepted'] / other['hours']:.1f} per hour."), ""]
+    alike = other.get("sound_alikes")
+    if alike:
+        out += [f"Words that sound like a command (\"paws\", \"top\", \"nest\", ...; {alike['words']} said, counted "
+                f"apart): {alike['accepted']} taken for one" + (": " + "; ".join(alike["examples"]) if alike["examples"] else "")
+                + ".", ""]
     wake = v.get("wake_word")
     if wake:
         out += [f"With the wake word (\"Coach, pause.\", {', '.join(wake['voices'])}, 10 dB): {wake['detected']:.0%} of "
