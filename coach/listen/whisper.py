@@ -66,6 +66,7 @@ class WhisperRecognizer:
         self._tokenizer: Any = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
                                          task="transcribe", language="en")
         self._prompts: dict[tuple[bool, bool], list[int]] = {}
+        self._plain = self._model.get_prompt(self._tokenizer, [], without_timestamps=True)   # no prompt
         self.answers = False        # also hear the rating answers (coach.listen.commands.RATING_ANSWERS)
         self.decodes = 0            # utterances transcribed (the benchmarks divide CPU time by it)
 
@@ -89,12 +90,12 @@ class WhisperRecognizer:
         scored no more than UNPROMPTED_GAP below what it did hear. The prompt pulls a short word
         towards the phrases it lists ("push" is written "Pause.", "feet" "Repeat."); unprompted, in
         a quiet room, Whisper writes the word that was said."""
-        text, logprob = self._decode(encoded, self._plain_tokens())
+        text, logprob = self._decode(encoded, self._plain)
         heard = command_in_transcript(text, self.wake_word, self.answers)
         if heard is not None and heard[1] == found[1]:
             return True
         tokens = self._tokenizer.encode(" " + said(found[0], self.wake_word, self.answers))
-        aligned = self._model.model.align(encoded, self._plain_tokens(), [tokens], [frames])[0]
+        aligned = self._model.model.align(encoded, self._plain, [tokens], [frames])[0]
         forced = float(np.sum(np.log(np.maximum(aligned.text_token_probs, 1e-12)))) / (len(tokens) + 1)
         return forced >= logprob - UNPROMPTED_GAP
 
@@ -126,9 +127,6 @@ class WhisperRecognizer:
             self._prompts[key] = self._model.get_prompt(
                 self._tokenizer, self._tokenizer.encode(" " + text), without_timestamps=True)
         return self._prompts[key]
-
-    def _plain_tokens(self) -> list[int]:
-        return self._model.get_prompt(self._tokenizer, [], without_timestamps=True)
 
 
 def create(wake_word: bool = False) -> WhisperRecognizer:

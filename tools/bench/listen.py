@@ -181,15 +181,16 @@ def _other_speech(pair, quick: bool) -> dict:
     sentences = _doc_sentences()
     remarks = [r.capitalize() + "." for r in ev.NOT_COMMANDS]
     more = [r.capitalize() + "." for r in ev.MORE_REMARKS]
-    articles = _article_sentences()
+    articles = [] if quick else _article_sentences()
+    more_voices = MORE_REMARK_VOICES[:1] if quick else MORE_REMARK_VOICES
     parts: list[tuple[str, np.ndarray]] = []
     for voice in (SENTENCE_VOICES[:1] if quick else SENTENCE_VOICES):
         parts.append((f"sentences, {_voice_name(voice)}", ev.with_gaps(_render(voice, sentences), 0.8)))
     for voice in (REMARK_VOICES[:1] if quick else REMARK_VOICES):
         parts.append((f"remarks, {_voice_name(voice)}", ev.with_gaps(_render(voice, remarks), 1.0)))
-    for speaker in (MORE_REMARK_VOICES[:1] if quick else MORE_REMARK_VOICES):
+    for speaker in more_voices:
         parts.append((f"more remarks, {_voice_name(speaker)}", ev.with_gaps(_render(speaker, more), 1.0)))
-    if articles and not quick:
+    if articles:
         parts.append((f"reference articles, {_voice_name(ARTICLE_VOICE)}",
                       ev.with_gaps(_render(ARTICLE_VOICE, articles), 0.8)))
     parts.append(("people reading (moonshine-voice recordings)", ev.human_speech()))
@@ -203,14 +204,13 @@ def _other_speech(pair, quick: bool) -> dict:
         examples += [f"{name} {f.at_s:.0f} s: {f.phrase}" for f in found]
     alike = [r.capitalize() + "." for r in ev.SOUND_ALIKES]
     alike_found = []
-    for speaker in (MORE_REMARK_VOICES[:1] if quick else MORE_REMARK_VOICES):
+    for speaker in more_voices:
         alike_found += [f"{_voice_name(speaker)}: {f.phrase}" for f in
                         ev.listen_through(ev.with_gaps(_render(speaker, alike), 1.0), pair)]
     return {"hours": hours, "accepted": accepted, "sentences": len(sentences), "remarks": len(remarks),
-            "article_sentences": len(articles) if not quick else 0,
-            "remark_utterances": len(remarks) * (1 if quick else len(REMARK_VOICES))
-            + len(more) * (1 if quick else len(MORE_REMARK_VOICES)),
-            "sound_alikes": {"words": len(alike) * (1 if quick else len(MORE_REMARK_VOICES)),
+            "article_sentences": len(articles),
+            "remark_utterances": len(remarks) * (1 if quick else len(REMARK_VOICES)) + len(more) * len(more_voices),
+            "sound_alikes": {"words": len(alike) * len(more_voices),
                              "accepted": len(alike_found), "examples": alike_found[:12]},
             "decoded": _decodes(pair) - decodes0, "parts": per_part, "examples": examples[:12],
             "bound_per_hour": 3 / hours if hours else None}

@@ -54,8 +54,8 @@ def listen_section(r: Results) -> list[str]:
     out = ["## Voice commands", "",
            f"The listening loop of `coach play --listen` (`coach.listen.recording`: the "
            f"{v.get('endpointer', 'energy')} endpointer, gate, voicing check, the grammar's fast first pass and "
-           f"Whisper base, int8, {v['threads']} threads, avg_logprob above {v['logprob_min']}"
-           + "), fed recorded audio frame by frame. Commands: every phrase synthesised by "
+           f"Whisper base, int8, {v['threads']} threads, avg_logprob above {v['logprob_min']}), fed recorded "
+           f"audio frame by frame. Commands: every phrase synthesised by "
            f"{len(v['voices'])} voices ({', '.join(v['voices'])}), each said once between 0.6 s and 1 s of quiet, "
            f"under pink noise at each signal-to-noise ratio. {v['trials']} trials. A trial counts when the command "
            f"acted on is the right one; {v['wrong_command']} trials acted on a wrong command.", "",
