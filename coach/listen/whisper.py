@@ -5,7 +5,9 @@ initial prompt (it then writes "Stop." rather than "Top." or "Stoop"), each utte
 (condition_on_previous_text off), and a command only when the WHOLE transcript is one phrase: a remark
 that holds a command word ("stop if it hurts") is not one. With the prompt it answers "Stop." to pure
 noise; such answers score an avg_logprob of -1.08 or less and true commands -0.64 or more, so
-LOGPROB_MIN rejects them (the voicing check before it drops most noise anyway).
+LOGPROB_MIN rejects them (the voicing check before it drops most noise anyway). In a quiet room a
+command must also be heard without the prompt; in noise, an utterance that is not a command is decoded
+once more with the noise taken out by DeepFilterNet (coach.listen.denoise), where it is surer of itself.
 
 Cost: the encoder always runs over a 30 s window, about 1.6 CPU-seconds an utterance whatever its
 length (short input fed unpadded is 30x cheaper but comes back empty or looping), so only the short,
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from coach.listen import denoise as denoise_module
 from coach.listen.backends import Recognition
 from coach.listen.commands import PHRASE_COMMANDS, WAKE_WORD, command_in_transcript, vocabulary
 from coach.listen.endpoint import snr_db
@@ -32,6 +35,10 @@ WINDOW_FRAMES = 3000        # the encoder's 30 s window, in mel frames
 # docs/voice-commands.md), and the noise is what the prompt is for.
 QUIET_SNR_DB = 25.0
 UNPROMPTED_GAP = 1.0        # how far below the unprompted best a command may score (avg_logprob)
+# In noise, an utterance the plain listen did not hear as a command is decoded once more with the noise
+# taken out (coach.listen.denoise). That listen must be surer: the commands it found scored -0.33 or
+# better, the remarks it turned into commands -0.53 or worse (and four better: docs/voice-commands.md).
+DENOISED_LOGPROB_MIN = -0.45
 THREADS_ENV = "COACH_WHISPER_THREADS"
 THREADS = 2                 # on 2 cores; the player's lateness was measured both ways (docs/benchmarks.md)
 
@@ -52,7 +59,7 @@ def prompt(wake_word: bool = False, answers: bool = False) -> str:
 class WhisperRecognizer:
     name = "whisper"
 
-    def __init__(self, wake_word: bool = False, threads: int | None = None):
+    def __init__(self, wake_word: bool = False, threads: int | None = None, denoise: bool = True):
         from coach.listen import whisper_model
 
         folder = whisper_model.find()
@@ -69,19 +76,40 @@ class WhisperRecognizer:
         self._plain = self._model.get_prompt(self._tokenizer, [], without_timestamps=True)   # no prompt
         self.answers = False        # also hear the rating answers (coach.listen.commands.RATING_ANSWERS)
         self.decodes = 0            # utterances transcribed (the benchmarks divide CPU time by it)
+        self.denoised = 0           # of them, the ones listened to again with the noise taken out
+        self._denoiser: Any = None
+        if denoise and denoise_module.available():
+            self._denoiser = denoise_module.Denoiser()
 
     def transcribe(self, audio: bytes) -> tuple[str, float]:
         """(the transcript, its avg_logprob) of one utterance, with the prompt."""
+        self.decodes += 1
         encoded, _frames = self._encode(audio)
         return self._decode(encoded, self._prompt_tokens())
 
     def recognize(self, audio: bytes, speech_s: float) -> Recognition | None:
+        self.decodes += 1
         encoded, frames = self._encode(audio)
         text, logprob = self._decode(encoded, self._prompt_tokens())
         found = command_in_transcript(text, self.wake_word, self.answers)
-        if found is None or logprob <= LOGPROB_MIN:
+        quiet = snr_db(audio) >= QUIET_SNR_DB
+        if found is not None and logprob > LOGPROB_MIN:
+            if quiet and not self._heard_unprompted(encoded, frames, found):
+                return None
+            return Recognition(found[0], found[1], round(logprob, 2))
+        if quiet or self._denoiser is None:
             return None
-        if snr_db(audio) >= QUIET_SNR_DB and not self._heard_unprompted(encoded, frames, found):
+        return self._heard_denoised(audio)
+
+    def _heard_denoised(self, audio: bytes) -> Recognition | None:
+        """The second listen in noise: the same prompted decode of the utterance with the noise taken
+        out (coach.listen.denoise). Whisper writes some voices' "pause" at 10 dB as "Home." or "Oh.",
+        and the denoised audio as "Pause."."""
+        encoded, _frames = self._encode(self._denoiser.denoise(audio))
+        self.denoised += 1
+        text, logprob = self._decode(encoded, self._prompt_tokens())
+        found = command_in_transcript(text, self.wake_word, self.answers)
+        if found is None or logprob <= DENOISED_LOGPROB_MIN:
             return None
         return Recognition(found[0], found[1], round(logprob, 2))
 
@@ -104,7 +132,6 @@ class WhisperRecognizer:
         from faster_whisper.audio import pad_or_trim
 
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768
-        self.decodes += 1
         features = self._model.feature_extractor(samples)
         return self._model.encode(pad_or_trim(features)), min(int(features.shape[-1]), WINDOW_FRAMES)
 

@@ -28,6 +28,7 @@ FULL_VOICES = (("piper", None, 150, 0, 1.0), ("piper", None, 175, 0, 1.0), ("pip
                ("piper", None, 175, 350, 0.92), ("piper", None, 175, -300, 1.1), ("espeak", "gmw/en-us", 175, 400, 1.1))
 QUICK_VOICES = (FULL_VOICES[1], FULL_VOICES[3])
 SNRS = (10.0, 0.0)
+REMARK_NOISE_SNR = 10.0        # the remarks said in noise, as loud as the command trials at 10 dB
 # Other speech in these voices: espeak-ng's are quick to render; the endpointer cuts Piper's commas
 # into more short pieces, each a decode, so it reads the remarks only
 SENTENCE_VOICES = (FULL_VOICES[3], FULL_VOICES[4], FULL_VOICES[5], FULL_VOICES[6], FULL_VOICES[9],
@@ -50,9 +51,11 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     pair = ev.recognizers("whisper")
     load_s = time.perf_counter() - loaded
     voices = QUICK_VOICES if quick else FULL_VOICES
-    cpu0, decodes0 = time.process_time(), _decodes(pair)
+    cpu0, decodes0, denoised0 = time.process_time(), _decodes(pair), _denoised(pair)
     trials = ev.detection_trials(_command_clips(voices), SNRS, pair)
-    cpu_per_utterance = (time.process_time() - cpu0) / max(1, _decodes(pair) - decodes0)
+    decoded = _decodes(pair) - decodes0
+    cpu_per_utterance = (time.process_time() - cpu0) / max(1, decoded)
+    listened_again = _denoised(pair) - denoised0
     by_command: dict[str, dict[str, list[bool]]] = {}
     for t in trials:
         by_command.setdefault(t.expected, {}).setdefault(_snr_name(t.snr_db), []).append(t.correct)
@@ -66,19 +69,24 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     return {"recognizer": "whisper", "logprob_min": LOGPROB_MIN,
             "endpointer": "silero" if vad.wanted() else "energy", "threads": THREADS, "load_s": load_s,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "cpu_s_per_utterance": cpu_per_utterance,
+            "cpu_s_per_utterance": cpu_per_utterance, "trial_utterances": decoded, "listened_again": listened_again,
             "voices": [_voice_name(v) for v in voices], "trials": len(trials), "detection": detection,
             "wrong_command": wrong, "confirmed_median_ms": _median(confirmed), "confirmed_p95_ms": _p95(confirmed),
             "silenced_median_ms": _median(silenced), "stops": len(stops),
             "stops_provisional": sum(t.provisional_ms is not None for t in stops),
             "own_voice": _own_voice(ws, routines, warm["piper"], pair, TAIL_MS / 1000),
-            "other_speech": _other_speech(pair, quick), "beds": _beds(pair, 1 if quick else 5),
+            "other_speech": _other_speech(pair, quick), "remarks_in_noise": _remarks_in_noise(pair, quick),
+            "beds": _beds(pair, 1 if quick else 5),
             "wake_word": _with_wake_word(),
             "session": [] if quick else [_session_listening(ws, threads) for threads in (2, 1)]}
 
 
 def _decodes(pair) -> int:
     return getattr(pair[1].confirm, "decodes", 0)
+
+
+def _denoised(pair) -> int:
+    return getattr(pair[1].confirm, "denoised", 0)
 
 
 def _median(values: list[float]) -> float | None:
@@ -214,6 +222,22 @@ def _other_speech(pair, quick: bool) -> dict:
                              "accepted": len(alike_found), "examples": alike_found[:12]},
             "decoded": _decodes(pair) - decodes0, "parts": per_part, "examples": examples[:12],
             "bound_per_hour": 3 / hours if hours else None}
+
+
+def _remarks_in_noise(pair, quick: bool) -> dict:
+    """The short remarks of MORE_REMARKS, each said once under pink noise at 10 dB SNR, as the command
+    trials are: where the quiet-room check is off and Whisper listens again to the denoised utterance."""
+    from tools import listen_eval as ev
+
+    remarks = list(ev.MORE_REMARKS[:30] if quick else ev.MORE_REMARKS)
+    speaker = MORE_REMARK_VOICES[0]
+    lead, tail = np.zeros(int(ev.LEAD_S * ev.RATE)), np.zeros(int(ev.TAIL_S * ev.RATE))
+    accepted, denoised0 = [], _denoised(pair)
+    for seed, (remark, clip) in enumerate(zip(remarks, _render(speaker, [r.capitalize() + "." for r in remarks]))):
+        audio = ev.with_noise(np.concatenate([lead, clip, tail]), clip, REMARK_NOISE_SNR, 1000 + seed)
+        accepted += [f"{remark}: {f.phrase}" for f in ev.listen_through(audio, pair)]
+    return {"voice": _voice_name(speaker), "snr_db": REMARK_NOISE_SNR, "remarks": len(remarks),
+            "accepted": len(accepted), "examples": accepted, "listened_again": _denoised(pair) - denoised0}
 
 
 def _beds(pair, minutes: int) -> dict:

@@ -66,7 +66,10 @@ def listen_section(r: Results) -> list[str]:
             f"provisional safety stop (the grammar) median {_fmt_ms(v['silenced_median_ms'])} "
             f"({v['stops_provisional']} of {v['stops']} stop trials raised one); a confirmed command median "
             f"{_fmt_ms(v['confirmed_median_ms'])}, p95 {_fmt_ms(v['confirmed_p95_ms'])}. Whisper's cost: "
-            f"{v['cpu_s_per_utterance']:.2f} CPU-seconds an utterance; model loaded in {v['load_s']:.1f} s; the "
+            f"{v['cpu_s_per_utterance']:.2f} CPU-seconds an utterance"
+            + (f" ({v['listened_again']} of the trials' {v['trial_utterances']} utterances listened to again, "
+               f"denoised)" if "listened_again" in v else "")
+            + f"; model loaded in {v['load_s']:.1f} s; the "
             f"benchmark process peaked at {v['rss_mb']:.0f} MB resident.", ""]
     own, other, beds = v["own_voice"], v["other_speech"], v["beds"]
     out += [f"False accepts. *coach's own voice*: the Piper export of {', '.join(own['routines'])} "
@@ -86,6 +89,12 @@ def listen_section(r: Results) -> list[str]:
         out += [f"Words that sound like a command (\"paws\", \"top\", \"nest\", ...; {alike['words']} said, counted "
                 f"apart): {alike['accepted']} taken for one" + (": " + "; ".join(alike["examples"]) if alike["examples"] else "")
                 + ".", ""]
+    noisy = v.get("remarks_in_noise")
+    if noisy:
+        out += [f"Short remarks in noise ({noisy['remarks']} of the remarks above, {noisy['voice']}, each alone under "
+                f"pink noise at {noisy['snr_db']:.0f} dB, where the quiet-room check is off; {noisy['listened_again']} "
+                f"listened to again, denoised): {noisy['accepted']} taken for a command"
+                + (": " + "; ".join(noisy["examples"]) if noisy["examples"] else "") + ".", ""]
     wake = v.get("wake_word")
     if wake:
         out += [f"With the wake word (\"Coach, pause.\", {', '.join(wake['voices'])}, 10 dB): {wake['detected']:.0%} of "
