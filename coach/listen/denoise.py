@@ -79,5 +79,5 @@ class Denoiser:
                 cleaned[start:start + frame] = out
         finally:
             self._lib.df_free(state)
-        result = resample_poly(cleaned, 1, MODEL_RATE // RATE)[:len(samples) + frame // 3]
+        result = resample_poly(cleaned, 1, MODEL_RATE // RATE)[:len(samples) + frame * RATE // MODEL_RATE]
         return (np.clip(np.round(result * 32768), -32768, 32767).astype("<i2")).tobytes()

@@ -79,7 +79,10 @@ class WhisperRecognizer:
         self.denoised = 0           # of them, the ones listened to again with the noise taken out
         self._denoiser: Any = None
         if denoise and denoise_module.available():
-            self._denoiser = denoise_module.Denoiser()
+            try:
+                self._denoiser = denoise_module.Denoiser()
+            except OSError:     # its library cannot load here: Whisper still listens, once
+                self._denoiser = None
 
     def transcribe(self, audio: bytes) -> tuple[str, float]:
         """(the transcript, its avg_logprob) of one utterance, with the prompt."""
