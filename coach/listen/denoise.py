@@ -56,7 +56,8 @@ class Denoiser:
         self._model = str(assets.model_path).encode()
 
     def denoise(self, audio: bytes) -> bytes:
-        """One utterance (16 kHz mono int16) with the noise suppressed, the same length and rate."""
+        """One utterance (16 kHz mono int16) with the noise suppressed: the same rate, 10 ms longer
+        (the model's delay, so the end of the words is kept)."""
         from scipy.signal import resample_poly
 
         samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768

@@ -37,7 +37,8 @@ QUIET_SNR_DB = 25.0
 UNPROMPTED_GAP = 1.0        # how far below the unprompted best a command may score (avg_logprob)
 # In noise, an utterance the plain listen did not hear as a command is decoded once more with the noise
 # taken out (coach.listen.denoise). That listen must be surer: the commands it found scored -0.33 or
-# better, the remarks it turned into commands -0.53 or worse (and four better: docs/voice-commands.md).
+# better, the remarks it turned into commands -0.53 or worse, but for two words and two sound-alikes
+# that score like commands (docs/voice-commands.md).
 DENOISED_LOGPROB_MIN = -0.45
 THREADS_ENV = "COACH_WHISPER_THREADS"
 THREADS = 2                 # on 2 cores; the player's lateness was measured both ways (docs/benchmarks.md)
