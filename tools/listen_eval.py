@@ -134,15 +134,20 @@ def listen_through(audio: np.ndarray, pair: Pair, gate=None, stages: tuple[str, 
     return [f for f in _listen_through(audio, first, judge, gate, wake_word) if f.stage in stages]   # type: ignore[arg-type]
 
 
+def trial_audio(clip: np.ndarray, snr: float | None, seed: int) -> np.ndarray:
+    """A clip said once between LEAD_S and TAIL_S of quiet, under pink noise snr dB below it (None: none)."""
+    lead, tail = np.zeros(int(LEAD_S * RATE)), np.zeros(int(TAIL_S * RATE))
+    return with_noise(np.concatenate([lead, clip, tail]), clip, snr, seed)
+
+
 def detection_trials(clips: dict[tuple[str, str], np.ndarray], snrs: Sequence[float | None], pair: Pair) -> list[Trial]:
     """Each clip (voice, phrase) -> 16 kHz int16, said once between quiet stretches, in each noise level.
     Latency: from the end of the speech to the decision (the endpointer's wait), plus the time the
     decision took to compute."""
     trials = []
     for seed, ((voice, phrase), clip) in enumerate(clips.items()):
-        lead, tail = np.zeros(int(LEAD_S * RATE)), np.zeros(int(TAIL_S * RATE))
         for snr in snrs:
-            audio = with_noise(np.concatenate([lead, clip, tail]), clip, snr, seed)
+            audio = trial_audio(clip, snr, seed)
             speech_end = LEAD_S + (len(clip) / RATE) - MARGIN_MS / 1000
             found = listen_through(audio, pair, stages=("heard", "provisional"))
             heard = next((f for f in found if f.stage == "heard"), None)

@@ -73,11 +73,9 @@ class Denoiser:
             padded[:len(upsampled)] = upsampled
             cleaned = np.zeros_like(padded)
             floats = ctypes.POINTER(ctypes.c_float)
-            for start in range(0, len(padded), frame):
-                block = np.ascontiguousarray(padded[start:start + frame])
-                out = np.zeros(frame, dtype=np.float32)
-                self._lib.df_process_frame(state, block.ctypes.data_as(floats), out.ctypes.data_as(floats))
-                cleaned[start:start + frame] = out
+            for start in range(0, len(padded), frame):   # a frame in, a frame out, in place in both arrays
+                self._lib.df_process_frame(state, padded[start:].ctypes.data_as(floats),
+                                           cleaned[start:].ctypes.data_as(floats))
         finally:
             self._lib.df_free(state)
         result = resample_poly(cleaned, 1, MODEL_RATE // RATE)[:len(samples) + frame * RATE // MODEL_RATE]

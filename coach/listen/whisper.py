@@ -94,8 +94,7 @@ class WhisperRecognizer:
     def recognize(self, audio: bytes, speech_s: float) -> Recognition | None:
         self.decodes += 1
         encoded, frames = self._encode(audio)
-        text, logprob = self._decode(encoded, self._prompt_tokens())
-        found = command_in_transcript(text, self.wake_word, self.answers)
+        found, logprob = self._command(encoded)
         quiet = snr_db(audio) >= QUIET_SNR_DB
         if found is not None and logprob > LOGPROB_MIN:
             if quiet and not self._heard_unprompted(encoded, frames, found):
@@ -111,11 +110,15 @@ class WhisperRecognizer:
         and the denoised audio as "Pause."."""
         encoded, _frames = self._encode(self._denoiser.denoise(audio))
         self.denoised += 1
-        text, logprob = self._decode(encoded, self._prompt_tokens())
-        found = command_in_transcript(text, self.wake_word, self.answers)
+        found, logprob = self._command(encoded)
         if found is None or logprob <= DENOISED_LOGPROB_MIN:
             return None
         return Recognition(found[0], found[1], round(logprob, 2))
+
+    def _command(self, encoded: Any) -> tuple[tuple[str, str] | None, float]:
+        """(the command the prompted decode's whole transcript is, or None; its avg_logprob)."""
+        text, logprob = self._decode(encoded, self._prompt_tokens())
+        return command_in_transcript(text, self.wake_word, self.answers), logprob
 
     def _heard_unprompted(self, encoded: Any, frames: int, found: tuple[str, str]) -> bool:
         """Whether Whisper without the prompt hears the command too: the same command, or its words

@@ -231,10 +231,9 @@ def _remarks_in_noise(pair, quick: bool) -> dict:
 
     remarks = list(ev.MORE_REMARKS[:30] if quick else ev.MORE_REMARKS)
     speaker = MORE_REMARK_VOICES[0]
-    lead, tail = np.zeros(int(ev.LEAD_S * ev.RATE)), np.zeros(int(ev.TAIL_S * ev.RATE))
     accepted, denoised0 = [], _denoised(pair)
     for seed, (remark, clip) in enumerate(zip(remarks, _render(speaker, [r.capitalize() + "." for r in remarks]))):
-        audio = ev.with_noise(np.concatenate([lead, clip, tail]), clip, REMARK_NOISE_SNR, 1000 + seed)
+        audio = ev.trial_audio(clip, REMARK_NOISE_SNR, 1000 + seed)
         accepted += [f"{remark}: {f.phrase}" for f in ev.listen_through(audio, pair)]
     return {"voice": _voice_name(speaker), "snr_db": REMARK_NOISE_SNR, "remarks": len(remarks),
             "accepted": len(accepted), "examples": accepted, "listened_again": _denoised(pair) - denoised0}
