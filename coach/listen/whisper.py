@@ -82,7 +82,7 @@ class WhisperRecognizer:
         if denoise and denoise_module.available():
             try:
                 self._denoiser = denoise_module.Denoiser()
-            except OSError:     # its library cannot load here: Whisper still listens, once
+            except denoise_module.DenoiserMissing:   # cannot load here: Whisper still listens, once
                 self._denoiser = None
 
     def transcribe(self, audio: bytes) -> tuple[str, float]:
