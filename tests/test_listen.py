@@ -570,3 +570,59 @@ def test_no_microphone_is_one_line_and_the_session_plays_on(tmp_path):
     assert len([line for line in lines if "microphone" in line]) == 1, result.stderr
     assert "ALSA lib" not in result.stderr and "Traceback" not in result.stderr
     assert "Well done" in result.stdout
+
+
+EXIT_MID_DECODE = r'''
+import sys, threading, time
+import numpy as np
+from coach.listen import whisper
+from coach.listen.listener import Listener
+from tools.listen_eval import trial_audio
+
+deciding = threading.Event()
+recognize = whisper.WhisperRecognizer.recognize
+
+def watched(self, audio, speech_s):
+    deciding.set()
+    return recognize(self, audio, speech_s)
+
+whisper.WhisperRecognizer.recognize = watched
+clip = np.load(sys.argv[1])
+# in noise, so the remark is also listened to again (denoised): the longest a decision takes
+audio = np.concatenate([trial_audio(clip, 10.0, seed) for seed in range(8)]).astype("<i2").tobytes()
+
+class Recording:
+    started = 0.0
+    at = 0
+    def read(self):
+        frame, self.at = audio[self.at:self.at + 960], self.at + 960
+        if len(frame) < 960:
+            time.sleep(0.03)
+            return bytes(960)
+        return frame
+    def close(self):
+        pass
+
+with Listener(lambda event: None, source=Recording()):
+    assert deciding.wait(120), "no utterance reached Whisper"
+print("left while Whisper was deciding", flush=True)
+'''
+
+
+def test_a_session_that_ends_while_whisper_decides_exits_cleanly(tmp_path):
+    """Leaving the listener waits for the decode in flight: a process that exits while CTranslate2 runs
+    on another thread dies with a segfault or an abort (seen at the end of a noisy live session)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    script, clip = tmp_path / "exit_mid_decode.py", tmp_path / "remark.npy"
+    script.write_text(EXIT_MID_DECODE)
+    np.save(clip, render_16k("espeak", ["That feels good."])[0])
+    for _ in range(2):
+        run = subprocess.run([sys.executable, str(script), str(clip)], capture_output=True, text=True, timeout=300, cwd=root,
+                             env={**os.environ, "PYTHONPATH": str(root)})
+        assert run.returncode == 0, run.stderr[-400:]
+        assert "left while Whisper was deciding" in run.stdout

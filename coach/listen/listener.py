@@ -44,6 +44,11 @@ QUIET_AROUND_S = 0.6
 WAKE_ALONE_MAX_S = 0.6
 JOIN_S = 1.0
 STALE_S = 4.0                # an utterance still waiting this long after it ended is not acted on
+# Leaving waits for the listening threads: the process must not exit while one of them is inside
+# CTranslate2 or ONNX Runtime (a Whisper decode, the model loading), or it dies with a segfault or
+# "terminate called without an active exception" (seen at the end of a live session in a noisy room).
+# One utterance's decode and second listen take a few seconds at most; this bounds a hung one.
+EXIT_WAIT_S = 30.0
 _SILENCE = bytes(FRAME_BYTES)
 SAFETY_STOP = "safety-stop"
 
@@ -321,7 +326,7 @@ class Listener:
         self._stop.set()
         self._waiting.put(None)
         for thread in self._threads:
-            thread.join(2)
+            thread.join(EXIT_WAIT_S)
         if self._source is not None:
             self._source.close()
 
@@ -330,6 +335,8 @@ class Listener:
         assert source is not None
         try:
             first, judge = load_recognizers(self._backend, self._wake_word)
+            if self._stop.is_set():
+                return      # the session ended while they loaded
             self._recognizers = [first, *([judge.confirm] if judge.confirm is not None else [])]
             self.hear_answers(self._answers)   # asked for while the recognizers were loading
             utterances = Utterances(first, self._gate, self._wake_word)
@@ -371,6 +378,8 @@ class Listener:
                 # Decoding took longer than the quiet after it, so this rarely waits (measured: docs/voice-commands.md)
                 if heard is not None and not utterance.isolation.wait(QUIET_AROUND_S + 1.0):
                     heard = None
+            if self._stop.is_set():
+                return     # decided after the session ended: there is nothing left to tell
             for event in judge.outcome(utterance, heard, time.monotonic()):
                 self._on_heard(event)
 
