@@ -38,6 +38,8 @@ REMARK_VOICES = (FULL_VOICES[0], FULL_VOICES[2], FULL_VOICES[3], FULL_VOICES[7])
 MORE_REMARK_VOICES = (("espeak", "gmw/en", 170, 0, 1.0), ("piper", None, 190, 0, 1.0),
                       ("espeak", "gmw/en-gb-x-gbclan", 160, -200, 1.0))
 ARTICLE_VOICE = ("espeak", "gmw/en", 170, 0, 1.0)
+FRESH_VOICES = (("espeak", "gmw/en-029", 165, 0, 1.0), ("espeak", "gmw/en-gb-x-gbcwmd", 170, 0, 1.0),
+                ("piper", None, 165, -150, 1.0))
 CORPUS_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coach-bench" / "listen"
 
 
@@ -62,6 +64,7 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     detection = {cmd: {snr: sum(v) / len(v) for snr, v in per.items()} for cmd, per in by_command.items()}
     wrong = sum(1 for t in trials if t.heard is not None and not t.correct)
     confirmed = [t.latency_ms for t in trials if t.correct and t.latency_ms is not None]
+    rescued = [t.latency_ms for t in trials if t.correct and t.latency_ms is not None and t.listened_again]
     silenced = [t.provisional_ms for t in trials if t.expected == "safety-stop" and t.provisional_ms is not None]
     stops = [t for t in trials if t.expected == "safety-stop"]
 
@@ -72,13 +75,15 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
             "cpu_s_per_utterance": cpu_per_utterance, "trial_utterances": decoded, "listened_again": listened_again,
             "voices": [_voice_name(v) for v in voices], "trials": len(trials), "detection": detection,
             "wrong_command": wrong, "confirmed_median_ms": _median(confirmed), "confirmed_p95_ms": _p95(confirmed),
+            "rescued": len(rescued), "rescued_median_ms": _median(rescued), "rescued_max_ms": max(rescued, default=None),
             "silenced_median_ms": _median(silenced), "stops": len(stops),
             "stops_provisional": sum(t.provisional_ms is not None for t in stops),
             "own_voice": _own_voice(ws, routines, warm["piper"], pair, TAIL_MS / 1000),
             "other_speech": _other_speech(pair, quick), "remarks_in_noise": _remarks_in_noise(pair, quick),
             "beds": _beds(pair, 1 if quick else 5),
             "wake_word": _with_wake_word(),
-            "session": [] if quick else [_session_listening(ws, threads) for threads in (2, 1)]}
+            "session": [] if quick else [_session_listening(ws, threads) for threads in (2, 1)]
+            + [_session_listening(ws, THREADS, talk_snr_db=REMARK_NOISE_SNR)]}
 
 
 def _decodes(pair) -> int:
@@ -86,7 +91,9 @@ def _decodes(pair) -> int:
 
 
 def _denoised(pair) -> int:
-    return getattr(pair[1].confirm, "denoised", 0)
+    from tools.listen_eval import listened_again
+
+    return listened_again(pair)
 
 
 def _median(values: list[float]) -> float | None:
@@ -187,41 +194,56 @@ def _other_speech(pair, quick: bool) -> dict:
     from tools import listen_eval as ev
 
     sentences = _doc_sentences()
-    remarks = [r.capitalize() + "." for r in ev.NOT_COMMANDS]
-    more = [r.capitalize() + "." for r in ev.MORE_REMARKS]
     articles = [] if quick else _article_sentences()
     more_voices = MORE_REMARK_VOICES[:1] if quick else MORE_REMARK_VOICES
-    parts: list[tuple[str, np.ndarray]] = []
-    for voice in (SENTENCE_VOICES[:1] if quick else SENTENCE_VOICES):
-        parts.append((f"sentences, {_voice_name(voice)}", ev.with_gaps(_render(voice, sentences), 0.8)))
-    for voice in (REMARK_VOICES[:1] if quick else REMARK_VOICES):
-        parts.append((f"remarks, {_voice_name(voice)}", ev.with_gaps(_render(voice, remarks), 1.0)))
-    for speaker in more_voices:
-        parts.append((f"more remarks, {_voice_name(speaker)}", ev.with_gaps(_render(speaker, more), 1.0)))
+    fresh_voices = FRESH_VOICES[:1] if quick else FRESH_VOICES
+    said: list[tuple[str, object, list[str], float]] = []     # (part, voice, texts, gap_s)
+    said += [("sentences", v, sentences, 0.8) for v in (SENTENCE_VOICES[:1] if quick else SENTENCE_VOICES)]
+    said += [("remarks", v, list(ev.NOT_COMMANDS), 1.0) for v in (REMARK_VOICES[:1] if quick else REMARK_VOICES)]
+    said += [("more remarks", v, list(ev.MORE_REMARKS), 1.0) for v in more_voices]
+    said += [("fresh remarks", v, list(ev.FRESH_REMARKS), 1.0) for v in fresh_voices]
     if articles:
-        parts.append((f"reference articles, {_voice_name(ARTICLE_VOICE)}",
-                      ev.with_gaps(_render(ARTICLE_VOICE, articles), 0.8)))
-    parts.append(("people reading (moonshine-voice recordings)", ev.human_speech()))
-    hours, accepted, examples, decodes0 = 0.0, 0, [], _decodes(pair)
-    per_part = {}
-    for name, audio in parts:
+        said.append(("reference articles", ARTICLE_VOICE, articles, 0.8))
+    hours, accepted, examples, decodes0, per_part = 0.0, 0, [], _decodes(pair), {}
+    for part, voice, texts, gap_s in said:
+        name = f"{part}, {_voice_name(voice)}"
+        audio, heard = _heard_in(pair, voice, texts, gap_s)
         hours += len(audio) / 16000 / 3600
-        found = ev.listen_through(audio, pair)
-        accepted += len(found)
-        per_part[name] = len(found)
-        examples += [f"{name} {f.at_s:.0f} s: {f.phrase}" for f in found]
-    alike = [r.capitalize() + "." for r in ev.SOUND_ALIKES]
-    alike_found = []
-    for speaker in more_voices:
-        alike_found += [f"{_voice_name(speaker)}: {f.phrase}" for f in
-                        ev.listen_through(ev.with_gaps(_render(speaker, alike), 1.0), pair)]
-    return {"hours": hours, "accepted": accepted, "sentences": len(sentences), "remarks": len(remarks),
-            "article_sentences": len(articles),
-            "remark_utterances": len(remarks) * (1 if quick else len(REMARK_VOICES)) + len(more) * len(more_voices),
-            "sound_alikes": {"words": len(alike) * len(more_voices),
-                             "accepted": len(alike_found), "examples": alike_found[:12]},
-            "decoded": _decodes(pair) - decodes0, "parts": per_part, "examples": examples[:12],
+        accepted += len(heard)
+        per_part[name] = len(heard)
+        examples += [f"{name}: {h}" for h in heard]
+    people = ev.human_speech()
+    hours += len(people) / 16000 / 3600
+    found = ev.listen_through(people, pair)
+    accepted += len(found)
+    per_part["people reading (moonshine-voice recordings)"] = len(found)
+    examples += [f"people reading {f.at_s:.0f} s: {f.phrase}" for f in found]
+    alike_found, alike_words = [], 0
+    for words, voices in ((ev.SOUND_ALIKES, more_voices), (ev.FRESH_SOUND_ALIKES, fresh_voices)):
+        for voice in voices:
+            alike_words += len(words)
+            alike_found += [f"{_voice_name(voice)}: {h}" for h in _heard_in(pair, voice, list(words), 1.0)[1]]
+    remark_utterances = sum(len(texts) for part, _v, texts, _g in said if "remarks" in part)
+    return {"hours": hours, "accepted": accepted, "sentences": len(sentences), "remarks": len(ev.NOT_COMMANDS),
+            "article_sentences": len(articles), "remark_utterances": remark_utterances,
+            "sound_alikes": {"words": alike_words, "accepted": len(alike_found), "examples": alike_found},
+            "decoded": _decodes(pair) - decodes0, "parts": per_part, "examples": examples,
             "bound_per_hour": 3 / hours if hours else None}
+
+
+def _heard_in(pair, voice, texts: list[str], gap_s: float) -> tuple[np.ndarray, list[str]]:
+    """The texts said one after another in the voice, gap_s apart, and what the listening loop obeyed in
+    them: "feet -> repeat" (the text whose words ended there, and the phrase heard)."""
+    from tools import listen_eval as ev
+
+    clips = _render(voice, [t if t[-1:] in ".?!" else t.capitalize() + "." for t in texts])
+    audio = ev.with_gaps(clips, gap_s)
+    ends = np.cumsum([len(c) / 16000 + gap_s for c in clips]) - gap_s
+    heard = []
+    for f in ev.listen_through(audio, pair):
+        i = min(int(np.searchsorted(ends, f.at_s - 0.3)), len(texts) - 1)   # the endpointer ends a little early
+        heard.append(f"{texts[i].rstrip('.?!').lower() if len(texts[i]) < 30 else f'{f.at_s:.0f} s'} -> {f.phrase}")
+    return audio, heard
 
 
 def _remarks_in_noise(pair, quick: bool) -> dict:
@@ -258,17 +280,18 @@ def _beds(pair, minutes: int) -> dict:
     return {"minutes": minutes, "triggers": triggers}
 
 
-def _session_listening(ws: Workspace, threads: int, routine: str = "child-pose") -> dict:
+def _session_listening(ws: Workspace, threads: int, routine: str = "child-pose", talk_snr_db: float = 30.0) -> dict:
     """`coach live ROUTINE --listen` in real time while the microphone hears talk (a short remark every
-    3 s, each a Whisper decode beside the player): the cues' lateness from the timing log."""
+    3 s, each a Whisper decode beside the player): the cues' lateness from the timing log. At 30 dB the
+    room is quiet; at 10 dB each remark that is not a command is listened to twice (denoised)."""
     from coach.session.rating import RATING_TEXTS
     from coach.vocab import RATINGS
     from tools import listen_eval as ev
 
-    folder = ws.folder(f"listen-live-{threads}")
+    folder = ws.folder(f"listen-live-{threads}-{talk_snr_db:g}")
     remarks = _render(REMARK_VOICES[0], [r.capitalize() + "." for r in ev.NOT_COMMANDS])
     mic = folder / "mic.raw"
-    talk = ev.with_noise(ev.with_gaps(remarks * 4, 3.0), remarks[0], 30.0, 7)   # longer than the session
+    talk = ev.with_noise(ev.with_gaps(remarks * 4, 3.0), remarks[0], talk_snr_db, 7)   # longer than the session
     talk.astype("<i2").tofile(mic)
     config = folder / "asound.conf"
     config.write_text(f'pcm.!default {{\n type file\n slave.pcm {{ type null }}\n file "/dev/null"\n'
@@ -284,11 +307,11 @@ def _session_listening(ws: Workspace, threads: int, routine: str = "child-pose")
     # The routine's cues: the question after it (synthesised when asked, in live) is not timed against it
     late = sorted(e["late_ms"] for e in entries if "late_ms" in e and e.get("text") not in RATING_TEXTS)
     if run.returncode != 0 or not late:
-        return {"threads": threads, "error": f"exit {run.returncode}: {run.stderr[-300:]}"}
+        return {"threads": threads, "talk_snr_db": talk_snr_db, "error": f"exit {run.returncode}: {run.stderr[-300:]}"}
     # After the routine coach asks "How was that?" and the talk goes on: a remark such as "Easy." is then
     # an answer (coach.session.rating), not a command obeyed during the session.
     heard = [e["command"] for e in entries if "heard" in e]
-    return {"threads": threads, "routine": routine, "cues": len(late), "median_ms": _median(late),
+    return {"threads": threads, "talk_snr_db": talk_snr_db, "routine": routine, "cues": len(late), "median_ms": _median(late),
             "p95_ms": _p95(late), "max_ms": late[-1], "wall_s": wall_s,
             "provisional": sum("provisional" in e for e in entries),
             "heard": sum(c not in RATINGS for c in heard), "answers": [c for c in heard if c in RATINGS]}
