@@ -53,11 +53,11 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
     pair = ev.recognizers("whisper")
     load_s = time.perf_counter() - loaded
     voices = QUICK_VOICES if quick else FULL_VOICES
-    cpu0, decodes0, denoised0 = time.process_time(), _decodes(pair), _denoised(pair)
+    cpu0, decodes0, denoised0 = time.process_time(), _decodes(pair), ev.listened_again(pair)
     trials = ev.detection_trials(_command_clips(voices), SNRS, pair)
     decoded = _decodes(pair) - decodes0
     cpu_per_utterance = (time.process_time() - cpu0) / max(1, decoded)
-    listened_again = _denoised(pair) - denoised0
+    listened_again = ev.listened_again(pair) - denoised0
     by_command: dict[str, dict[str, list[bool]]] = {}
     for t in trials:
         by_command.setdefault(t.expected, {}).setdefault(_snr_name(t.snr_db), []).append(t.correct)
@@ -88,12 +88,6 @@ def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
 
 def _decodes(pair) -> int:
     return getattr(pair[1].confirm, "decodes", 0)
-
-
-def _denoised(pair) -> int:
-    from tools.listen_eval import listened_again
-
-    return listened_again(pair)
 
 
 def _median(values: list[float]) -> float | None:
@@ -242,7 +236,8 @@ def _heard_in(pair, voice, texts: list[str], gap_s: float) -> tuple[np.ndarray, 
     heard = []
     for f in ev.listen_through(audio, pair):
         i = min(int(np.searchsorted(ends, f.at_s - 0.3)), len(texts) - 1)   # the endpointer ends a little early
-        heard.append(f"{texts[i].rstrip('.?!').lower() if len(texts[i]) < 30 else f'{f.at_s:.0f} s'} -> {f.phrase}")
+        said = texts[i].rstrip(".?!").lower() if len(texts[i]) < 30 else f"{f.at_s:.0f} s"   # a sentence: where
+        heard.append(f"{said} -> {f.phrase}")
     return audio, heard
 
 
@@ -253,12 +248,12 @@ def _remarks_in_noise(pair, quick: bool) -> dict:
 
     remarks = list(ev.MORE_REMARKS[:30] if quick else ev.MORE_REMARKS)
     speaker = MORE_REMARK_VOICES[0]
-    accepted, denoised0 = [], _denoised(pair)
+    accepted, denoised0 = [], ev.listened_again(pair)
     for seed, (remark, clip) in enumerate(zip(remarks, _render(speaker, [r.capitalize() + "." for r in remarks]))):
         audio = ev.trial_audio(clip, REMARK_NOISE_SNR, 1000 + seed)
         accepted += [f"{remark}: {f.phrase}" for f in ev.listen_through(audio, pair)]
     return {"voice": _voice_name(speaker), "snr_db": REMARK_NOISE_SNR, "remarks": len(remarks),
-            "accepted": len(accepted), "examples": accepted, "listened_again": _denoised(pair) - denoised0}
+            "accepted": len(accepted), "examples": accepted, "listened_again": ev.listened_again(pair) - denoised0}
 
 
 def _beds(pair, minutes: int) -> dict:
