@@ -79,11 +79,11 @@ class WhisperRecognizer:
         self.decodes = 0            # utterances transcribed (the benchmarks divide CPU time by it)
         self.denoised = 0           # of them, the ones listened to again with the noise taken out
         self._denoiser: Any = None
-        if denoise and denoise_module.available():
+        if denoise:
             try:
                 self._denoiser = denoise_module.Denoiser()
-            except denoise_module.DenoiserMissing:   # cannot load here: Whisper still listens, once
-                self._denoiser = None
+            except denoise_module.DenoiserMissing:   # not installed, or cannot load here: Whisper listens once
+                pass
 
     def transcribe(self, audio: bytes) -> tuple[str, float]:
         """(the transcript, its avg_logprob) of one utterance, with the prompt."""

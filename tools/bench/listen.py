@@ -225,12 +225,17 @@ def _other_speech(pair, quick: bool) -> dict:
             "bound_per_hour": 3 / hours if hours else None}
 
 
+def _as_said(text: str) -> str:
+    """A remark as it is synthesised ("feet" -> "Feet."); a sentence as written."""
+    return text if text[-1:] in ".?!" else text.capitalize() + "."
+
+
 def _heard_in(pair, voice, texts: list[str], gap_s: float) -> tuple[np.ndarray, list[str]]:
     """The texts said one after another in the voice, gap_s apart, and what the listening loop obeyed in
     them: "feet -> repeat" (the text whose words ended there, and the phrase heard)."""
     from tools import listen_eval as ev
 
-    clips = _render(voice, [t if t[-1:] in ".?!" else t.capitalize() + "." for t in texts])
+    clips = _render(voice, [_as_said(t) for t in texts])
     audio = ev.with_gaps(clips, gap_s)
     ends = np.cumsum([len(c) / 16000 + gap_s for c in clips]) - gap_s
     heard = []
@@ -249,7 +254,7 @@ def _remarks_in_noise(pair, quick: bool) -> dict:
     remarks = list(ev.MORE_REMARKS[:30] if quick else ev.MORE_REMARKS)
     speaker = MORE_REMARK_VOICES[0]
     accepted, denoised0 = [], ev.listened_again(pair)
-    for seed, (remark, clip) in enumerate(zip(remarks, _render(speaker, [r.capitalize() + "." for r in remarks]))):
+    for seed, (remark, clip) in enumerate(zip(remarks, _render(speaker, [_as_said(r) for r in remarks]))):
         audio = ev.trial_audio(clip, REMARK_NOISE_SNR, 1000 + seed)
         accepted += [f"{remark}: {f.phrase}" for f in ev.listen_through(audio, pair)]
     return {"voice": _voice_name(speaker), "snr_db": REMARK_NOISE_SNR, "remarks": len(remarks),
@@ -284,7 +289,7 @@ def _session_listening(ws: Workspace, threads: int, routine: str = "child-pose",
     from tools import listen_eval as ev
 
     folder = ws.folder(f"listen-live-{threads}-{talk_snr_db:g}")
-    remarks = _render(REMARK_VOICES[0], [r.capitalize() + "." for r in ev.NOT_COMMANDS])
+    remarks = _render(REMARK_VOICES[0], [_as_said(r) for r in ev.NOT_COMMANDS])
     mic = folder / "mic.raw"
     talk = ev.with_noise(ev.with_gaps(remarks * 4, 3.0), remarks[0], talk_snr_db, 7)   # longer than the session
     talk.astype("<i2").tofile(mic)

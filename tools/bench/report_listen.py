@@ -11,8 +11,10 @@ def _fmt_ms(value) -> str:
 
 def _room(session: dict) -> str:
     """", in noise at 10 dB (...)" for the live run in a noisy room; nothing for the quiet one."""
+    from coach.listen.whisper import QUIET_SNR_DB   # light: faster-whisper loads only with a recognizer
+
     snr = session.get("talk_snr_db", 30.0)
-    return "" if snr >= 25 else f", in pink noise at {snr:g} dB (each remark listened to twice)"
+    return "" if snr >= QUIET_SNR_DB else f", in pink noise at {snr:g} dB (each remark listened to twice)"
 
 
 def _worst(v: dict, snr: str) -> float | None:
