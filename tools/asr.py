@@ -131,7 +131,7 @@ def resample_for_recognizer(pcm: np.ndarray, rate: int) -> np.ndarray:
     if shutil.which("sox") is None:
         raise RuntimeError("sox is needed to resample for the recognizer: apt-get install sox")
     raw_type = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-L"]
-    out = subprocess.run(["sox", *raw_type, "-r", str(rate), "-", *raw_type, "-r", str(RECOGNIZER_RATE), "-"],
+    out = subprocess.run(["sox", "-D", *raw_type, "-r", str(rate), "-", *raw_type, "-r", str(RECOGNIZER_RATE), "-"],
                          input=np.ascontiguousarray(pcm, dtype="<i2").tobytes(), capture_output=True, check=True)
     return np.frombuffer(out.stdout, dtype="<i2").astype(np.int16)
 

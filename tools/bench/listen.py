@@ -130,7 +130,7 @@ def _shift(pcm: np.ndarray, cents: int, tempo: float) -> np.ndarray:
     if not cents and tempo == 1.0:
         return pcm
     raw = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-L", "-r", "16000"]
-    out = subprocess.run(["sox", *raw, "-", *raw, "-", "pitch", str(cents), "tempo", str(tempo)],
+    out = subprocess.run(["sox", "-D", *raw, "-", *raw, "-", "pitch", str(cents), "tempo", str(tempo)],
                          input=np.ascontiguousarray(pcm, dtype="<i2").tobytes(), capture_output=True, check=True)
     return np.frombuffer(out.stdout, dtype="<i2").astype(np.int16)
 
