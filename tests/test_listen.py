@@ -455,6 +455,72 @@ def test_deepfilternet_takes_the_noise_out_and_keeps_the_words():
     assert snr_db(cleaned) > snr_db(audio) + 15
 
 
+class _CountingLibrary:
+    """DeepFilterNet's library, counting the model states made (while deciding: when `deciding` is set)."""
+
+    def __init__(self, lib):
+        self._lib = lib
+        self.deciding = False
+        self.made = self.made_deciding = 0
+
+    def df_create(self, *args):
+        self.made += 1
+        self.made_deciding += self.deciding
+        return self._lib.df_create(*args)
+
+    def __getattr__(self, name):
+        return getattr(self._lib, name)
+
+
+def test_a_model_state_made_ahead_is_used_once_and_denoises_as_one_made_on_the_spot():
+    """df_create is 0.3 s of the second listen, so prepare() makes the next state ahead: one at most,
+    used by one utterance only (it keeps what it heard), and giving the same audio to the sample."""
+    from coach.listen.denoise import Denoiser
+    from tools import listen_eval as ev
+
+    [clip] = render_16k("espeak", ["Pause."], "gmw/en-us", 175)
+    audio = np.ascontiguousarray(ev.trial_audio(clip, 0.0, 4), dtype="<i2").tobytes()
+    denoiser = Denoiser()
+    library = denoiser._lib = _CountingLibrary(denoiser._lib)
+    on_the_spot = denoiser.denoise(audio)
+    assert library.made == 1
+    denoiser.prepare()
+    denoiser.prepare()
+    assert library.made == 2            # one ahead, not two
+    assert denoiser.denoise(audio) == on_the_spot
+    assert library.made == 2            # the one made ahead
+    denoiser.denoise(audio)
+    assert library.made == 3            # used once: the next utterance needed its own
+
+
+@pytest_slow
+def test_the_second_listen_finds_its_model_state_made_while_nothing_waited(whisper, monkeypatch):
+    """Remarks in noise are each listened to twice; the denoiser's state for each was made after the
+    decision before it (or when Whisper loaded), never while an utterance waits for its answer."""
+    from tools import listen_eval as ev
+
+    recognizer = whisper[1].confirm
+    library = _CountingLibrary(recognizer._denoiser._lib)
+    monkeypatch.setattr(recognizer._denoiser, "_lib", library)
+    recognize = type(recognizer).recognize
+
+    def deciding(self, audio, speech_s):
+        library.deciding = True
+        try:
+            return recognize(self, audio, speech_s)
+        finally:
+            library.deciding = False
+
+    monkeypatch.setattr(type(recognizer), "recognize", deciding)
+    [okay, thanks] = render_16k("espeak", ["Okay.", "Thank you."], "gmw/en-us", 175)
+    audio = np.concatenate([ev.trial_audio(okay, 10.0, 1), ev.trial_audio(thanks, 10.0, 2)]).astype(np.int16)
+    again = recognizer.denoised
+    assert ev.listen_through(audio, whisper) == []
+    assert recognizer.denoised == again + 2
+    assert library.made_deciding == 0
+    assert library.made == 2            # one after each decision, ready for the next
+
+
 @pytest_slow
 def test_in_noise_an_utterance_that_is_not_a_command_is_heard_again_without_the_noise(whisper):
     """espeak-ng's en-gb-x-rp and en-us-nyc "pause" at 10 dB: Whisper writes it "Oh.", "Home.", "Boom.",

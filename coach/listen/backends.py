@@ -45,6 +45,10 @@ class Recognizer(Protocol):
         speech in it lasted (the endpointer knows)."""
         ...
 
+    def prepare(self) -> None:
+        """Do ahead, while no utterance waits, what the next recognize() would otherwise do first."""
+        ...
+
 
 class StreamingRecognizer(Recognizer, Protocol):
     def start(self) -> None: ...

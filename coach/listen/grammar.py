@@ -79,6 +79,9 @@ class CommandRecognizer:
             return None
         return Recognition(hyp.hypstr, command, round(confidence, 2))
 
+    def prepare(self) -> None:
+        """Nothing to get ready: the grammar is instant."""
+
     def recognize(self, audio: bytes, speech_s: float) -> Recognition | None:
         self.start()
         self.feed(audio)

@@ -264,6 +264,11 @@ class Judge:
             return utterance.quick
         return self.confirm.recognize(utterance.audio, utterance.speech_s)
 
+    def idle(self) -> None:
+        """No utterance waits: the strong recognizer gets ready for the next one."""
+        if self.confirm is not None:
+            self.confirm.prepare()
+
     def outcome(self, utterance: Utterance, heard: Recognition | None, now: float) -> list[HeardCommand]:
         """The events once decided: a provisional stop is withdrawn unless the decision is the stop."""
         out = []
@@ -382,6 +387,11 @@ class Listener:
                 return     # decided after the session ended: there is nothing left to tell
             for event in judge.outcome(utterance, heard, time.monotonic()):
                 self._on_heard(event)
+            if self._waiting.empty():
+                try:
+                    judge.idle()
+                except Exception:  # noqa: BLE001 - what it failed to make, the next decode makes (or fails on)
+                    pass
 
     def _set_ready(self) -> None:
         if not self.ready.is_set():

@@ -67,6 +67,7 @@ def _decided(item: tuple[Utterance, float, float], judge: Judge, settled_at: flo
     started = time.perf_counter()
     heard = judge.decide(utterance) if utterance.isolation.alone else None
     compute_s = quick_s + time.perf_counter() - started
+    judge.idle()    # as a session does once no utterance waits: not part of the decision's time
     acted = max(settled_at - compute_s, ended_at)     # acted + compute_s: the later of the two
     for event in judge.outcome(utterance, heard, acted):
         yield _found(event, compute_s)

@@ -84,6 +84,13 @@ class WhisperRecognizer:
                 self._denoiser = denoise_module.Denoiser()
             except denoise_module.DenoiserMissing:   # not installed, or cannot load here: Whisper listens once
                 pass
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Get ready for the next utterance while none waits: the denoiser's next model state (0.3 s
+        of the second listen otherwise)."""
+        if self._denoiser is not None:
+            self._denoiser.prepare()
 
     def transcribe(self, audio: bytes) -> tuple[str, float]:
         """(the transcript, its avg_logprob) of one utterance, with the prompt."""
