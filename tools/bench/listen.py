@@ -41,6 +41,9 @@ ARTICLE_VOICE = ("espeak", "gmw/en", 170, 0, 1.0)
 FRESH_VOICES = (("espeak", "gmw/en-029", 165, 0, 1.0), ("espeak", "gmw/en-gb-x-gbcwmd", 170, 0, 1.0),
                 ("piper", None, 165, -150, 1.0))
 CORPUS_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coach-bench" / "listen"
+# Part of each cached render's key: a change to how the corpus is made must not reuse old renders
+# (2: sox without its random dither, so every machine renders the same audio)
+RENDERING = 2
 
 
 def bench_listen(ws: Workspace, quick: bool, warm: dict[str, Path]) -> dict:
@@ -112,7 +115,7 @@ def _render(voice, texts: list[str]) -> list[np.ndarray]:
     """Each text in the voice at 16 kHz, cached on disk by voice and text."""
     from tools.listen_eval import render_16k
 
-    key = hashlib.sha256(json.dumps([_voice_name(voice), texts]).encode()).hexdigest()[:20]
+    key = hashlib.sha256(json.dumps([RENDERING, _voice_name(voice), texts]).encode()).hexdigest()[:20]
     path = CORPUS_CACHE / f"{key}.npz"
     if path.exists():
         with np.load(path) as saved:
