@@ -387,7 +387,7 @@ class Listener:
                 return     # decided after the session ended: there is nothing left to tell
             for event in judge.outcome(utterance, heard, time.monotonic()):
                 self._on_heard(event)
-            if self._waiting.empty():
+            if self._waiting.empty() and not self._stop.is_set():
                 try:
                     judge.idle()
                 except Exception:  # noqa: BLE001 - what it failed to make, the next decode makes (or fails on)
