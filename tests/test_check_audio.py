@@ -83,7 +83,6 @@ def _instruction_between_others(cues: list[dict]) -> dict:
     raise AssertionError("child-pose has no instruction between two other cues")
 
 
-
 def test_audio_resampled_for_the_recognizer_is_the_same_every_time():
     """sox dithers at random unless told not to, so the tests and the bench decoded different audio in
     each run: the same en-us-nyc "pause" at 10 dB scored from -0.98 to -1.09 in different processes,

@@ -128,10 +128,16 @@ def resample_for_recognizer(pcm: np.ndarray, rate: int) -> np.ndarray:
     """int16 mono at RECOGNIZER_RATE, resampled by sox (a proper band-limited resampler)."""
     if rate == RECOGNIZER_RATE:
         return np.asarray(pcm, dtype=np.int16)
+    return sox(pcm, rate, RECOGNIZER_RATE)
+
+
+def sox(pcm: np.ndarray, rate: int, out_rate: int, *effects: str) -> np.ndarray:
+    """int16 mono through sox (resampled to out_rate, then the effects), without dither: sox dithers at
+    random unless told not to, and the same audio must come out every run (tests, benchmarks)."""
     if shutil.which("sox") is None:
-        raise RuntimeError("sox is needed to resample for the recognizer: apt-get install sox")
+        raise RuntimeError("sox is needed to prepare audio for the recognizer: apt-get install sox")
     raw_type = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-L"]
-    out = subprocess.run(["sox", "-D", *raw_type, "-r", str(rate), "-", *raw_type, "-r", str(RECOGNIZER_RATE), "-"],
+    out = subprocess.run(["sox", "-D", *raw_type, "-r", str(rate), "-", *raw_type, "-r", str(out_rate), "-", *effects],
                          input=np.ascontiguousarray(pcm, dtype="<i2").tobytes(), capture_output=True, check=True)
     return np.frombuffer(out.stdout, dtype="<i2").astype(np.int16)
 

@@ -130,12 +130,11 @@ def _render(voice, texts: list[str]) -> list[np.ndarray]:
 
 
 def _shift(pcm: np.ndarray, cents: int, tempo: float) -> np.ndarray:
+    from tools import asr
+
     if not cents and tempo == 1.0:
         return pcm
-    raw = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-L", "-r", "16000"]
-    out = subprocess.run(["sox", "-D", *raw, "-", *raw, "-", "pitch", str(cents), "tempo", str(tempo)],
-                         input=np.ascontiguousarray(pcm, dtype="<i2").tobytes(), capture_output=True, check=True)
-    return np.frombuffer(out.stdout, dtype="<i2").astype(np.int16)
+    return asr.sox(pcm, 16000, 16000, "pitch", str(cents), "tempo", str(tempo))
 
 
 def _command_clips(voices, wake_word: bool = False) -> dict[tuple[str, str], np.ndarray]:
