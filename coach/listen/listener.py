@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from coach.listen.backends import DEFAULT_RECOGNIZER, Recognition, Recognizer, StreamingRecognizer
+from coach.listen.commands import SAFETY_STOP
 from coach.listen.endpoint import START_FRAMES
 from coach.listen.gate import SpeechGate
 from coach.listen.microphone import FRAME_BYTES, FRAME_S, RATE, Microphone
@@ -50,7 +51,6 @@ STALE_S = 4.0                # an utterance still waiting this long after it end
 # One utterance's decode and second listen take a few seconds at most; this bounds a hung one.
 EXIT_WAIT_S = 30.0
 _SILENCE = bytes(FRAME_BYTES)
-SAFETY_STOP = "safety-stop"
 
 Stage = Literal["heard", "provisional", "withdrawn"]
 

