@@ -83,13 +83,10 @@ def test_remarks_with_command_words_and_real_human_speech_are_not_commands(whisp
 def cut_utterances(audio: np.ndarray) -> list:
     """The utterances a session would hand the recognizer, from 16 kHz int16 audio."""
     from coach.listen.listener import Utterances
-    from coach.listen.microphone import FRAME_BYTES, FRAME_S
+    from coach.listen.recording import frames_of
 
-    pcm = np.ascontiguousarray(audio, dtype="<i2").tobytes()
     utterances = Utterances()
-    found = [utterances.push(pcm[i:i + FRAME_BYTES], (i // FRAME_BYTES + 1) * FRAME_S, 0.0)
-             for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)]
-    return [u for u in found if u is not None]
+    return [u for frame, end in frames_of(audio) if (u := utterances.push(frame, end, 0.0)) is not None]
 
 
 def quiet_utterance(clip: np.ndarray):

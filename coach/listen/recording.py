@@ -42,24 +42,33 @@ def listen_through(audio: np.ndarray, first: StreamingRecognizer | None, judge: 
     once the utterance's isolation is settled (QUIET_AROUND_S after it). Decided_s is when a session would
     act: the later of that settling and the recognizer's compute, which a session overlaps."""
     utterances = Utterances(first, gate, wake_word)   # type: ignore[arg-type]   # any gate with closed(at)
-    frames = len(audio) // (FRAME_BYTES // 2)
-    data = np.ascontiguousarray(audio[: frames * FRAME_BYTES // 2], dtype="<i2").tobytes()
     waiting: list[tuple[Utterance, float, float]] = []   # (utterance, the frame it ended, first-pass time)
-    for i in range(frames + 1):
-        frame_end = (i + 1) * FRAME_S
+
+    def settled(at: float) -> Iterator[Found]:
+        for item in [w for w in waiting if w[0].isolation.settled]:
+            waiting.remove(item)
+            yield from _decided(item, judge, at)
+
+    frame_end = 0.0
+    for frame, frame_end in frames_of(audio):
         started = time.perf_counter()
-        if i == frames:
-            utterances.flush()
-        utterance = utterances.push(data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], frame_end, 0.0) if i < frames else None
+        utterance = utterances.push(frame, frame_end, 0.0)
         if utterance is not None:
             quick_s = time.perf_counter() - started
             early = judge.early(utterance, frame_end)
             if early is not None:
                 yield _found(early, quick_s)
             waiting.append((utterance, frame_end, quick_s))
-        for item in [w for w in waiting if w[0].isolation.settled]:
-            waiting.remove(item)
-            yield from _decided(item, judge, frame_end)
+        yield from settled(frame_end)
+    utterances.flush()          # the recording's end: what is still open is over
+    yield from settled(frame_end + FRAME_S)
+
+
+def frames_of(audio: np.ndarray) -> Iterator[tuple[bytes, float]]:
+    """16 kHz int16 audio as the microphone hands it over: (one frame, where it ends, in seconds)."""
+    data = np.ascontiguousarray(audio, dtype="<i2").tobytes()
+    for i in range(len(data) // FRAME_BYTES):
+        yield data[i * FRAME_BYTES:(i + 1) * FRAME_BYTES], (i + 1) * FRAME_S
 
 
 def _decided(item: tuple[Utterance, float, float], judge: Judge, settled_at: float) -> Iterator[Found]:
