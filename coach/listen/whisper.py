@@ -7,7 +7,7 @@ that holds a command word ("stop if it hurts") is not one. With the prompt it an
 noise; such answers score an avg_logprob of -1.08 or less and true commands -0.64 or more, so
 LOGPROB_MIN rejects them (the voicing check before it drops most noise anyway). In a quiet room a
 command must also be heard without the prompt, and one heard there only by the score of its words must
-be written by Whisper tiny.en too (a second, independent model; not asked of the safety stop); in
+be written by Whisper tiny.en too (a second, smaller model; not asked of the safety stop); in
 noise, an utterance that is not a command is decoded once more with the noise taken out by
 DeepFilterNet (coach.listen.denoise), where it is surer of itself.
 
@@ -19,6 +19,7 @@ voiced, ungated utterances the endpointer lets through ever reach it. Measured i
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from coach.listen import denoise as denoise_module
@@ -71,10 +72,11 @@ class WhisperRecognizer:
         self.denoised = 0           # of them, the ones listened to again with the noise taken out
         self.second_opinions = 0    # of them, the ones tiny.en was asked about
         self._second: WhisperDecoder | None = None
+        self._second_folder: Path | None = None     # tiny.en, loaded when first asked
         if second_opinion:
             try:
-                self._second = WhisperDecoder(whisper_model.find_second_opinion(), self.threads)
-            except (whisper_model.ModelMissing, RuntimeError, ValueError):   # not installed, or damaged
+                self._second_folder = whisper_model.find_second_opinion()
+            except whisper_model.ModelMissing:     # not installed: base decides alone
                 pass
         self._denoiser: Any = None
         if denoise:
@@ -89,6 +91,20 @@ class WhisperRecognizer:
         of the second listen otherwise)."""
         if self._denoiser is not None:
             self._denoiser.prepare()
+
+    def _second_opinion(self) -> Any:
+        """tiny.en, loaded when first asked (None when it is not installed or cannot load: base decides
+        alone). Not ahead: loading it quantizes its weights, 0.5 s of CPU, and on a busy machine seconds,
+        which the commands waiting behind it would pay; most sessions never ask it."""
+        if self._second is None and self._second_folder is not None:
+            from coach.listen.whisper_decode import WhisperDecoder
+
+            folder, self._second_folder = self._second_folder, None    # tried once
+            try:
+                self._second = WhisperDecoder(folder, self.threads)
+            except (RuntimeError, ValueError):     # damaged: CTranslate2 cannot read it
+                pass
+        return self._second
 
     def transcribe(self, audio: bytes) -> tuple[str, float]:
         """(the transcript, its avg_logprob) of one utterance, with the prompt."""
@@ -144,11 +160,12 @@ class WhisperRecognizer:
     def _second_agrees(self, audio: bytes, found: tuple[str, str]) -> bool:
         """Whether tiny.en, prompted as base was, writes the same command (True when it is not installed:
         base alone decides, as before round 7)."""
-        if self._second is None:
+        second = self._second_opinion()
+        if second is None:
             return True
         self.second_opinions += 1
-        encoded, _frames = self._second.encode(audio)
-        text, logprob = self._second.decode(encoded, self._prompted(self._second))
+        encoded, _frames = second.encode(audio)
+        text, logprob = second.decode(encoded, self._prompted(second))
         heard = command_in_transcript(text, self.wake_word, self.answers)
         return heard is not None and heard[1] == found[1] and logprob > LOGPROB_MIN
 

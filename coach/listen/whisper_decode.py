@@ -27,18 +27,15 @@ class WhisperDecoder:
         self.model: Any = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=threads)
         self.tokenizer: Any = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual,
                                         task="transcribe", language="en")
-        self.plain = self.start("")           # no prompt
         self._starts: dict[str, list[int]] = {}
+        self.plain = self.start("")           # no prompt
 
     def start(self, prompt: str) -> list[int]:
         """The tokens a decode starts from, with prompt as the previous text ("" for none)."""
-        if prompt and prompt in self._starts:
-            return self._starts[prompt]
-        tokens = self.tokenizer.encode(" " + prompt) if prompt else []
-        start = self.model.get_prompt(self.tokenizer, tokens, without_timestamps=True)
-        if prompt:
-            self._starts[prompt] = start
-        return start
+        if prompt not in self._starts:
+            tokens = self.tokenizer.encode(" " + prompt) if prompt else []
+            self._starts[prompt] = self.model.get_prompt(self.tokenizer, tokens, without_timestamps=True)
+        return self._starts[prompt]
 
     def encode(self, audio: bytes) -> tuple[Any, int]:
         """The encoder's output for one utterance (16 kHz mono int16; the costly part), and its number
