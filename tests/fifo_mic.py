@@ -77,6 +77,10 @@ def log_has(key: str, count: int = 1) -> Callable[[list[dict]], bool]:
     return lambda entries: sum(key in e for e in entries) >= count
 
 
+def all_of(*waits: Callable[[list[dict]], bool]) -> Callable[[list[dict]], bool]:
+    return lambda entries: all(wait(entries) for wait in waits)
+
+
 class FifoMicrophone:
     """Writes the pipe on a thread: quiet room noise, and each clip of the script when its moment comes."""
 

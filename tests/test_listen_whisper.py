@@ -135,7 +135,7 @@ def test_in_a_quiet_room_a_command_base_hears_only_by_its_score_must_be_tiny_en_
     "Cause.". Real commands that pass the same way ("Ours" for Piper's "pause", "Time rift.") tiny.en
     writes as said. The safety stop is not asked: "calf" stays a stop (the safe mistake)."""
     recognizer = whisper[1].confirm
-    assert recognizer._second is not None       # scripts/setup installed tiny.en
+    assert recognizer._second_opinion() is not None       # scripts/setup installed tiny.en
 
     def heard(clip: np.ndarray, second: bool = True):
         cut = quiet_utterance(clip)
@@ -158,6 +158,25 @@ def test_in_a_quiet_room_a_command_base_hears_only_by_its_score_must_be_tiny_en_
     assert heard(time_left) == ("time-left", 1)
     assert heard(calf) == ("safety-stop", 0)
     assert heard(piper_commands["repeat"]) == ("repeat", 0)     # base writes it unprompted: not asked
+
+
+@pytest_slow
+def test_tiny_en_is_loaded_only_when_first_asked(whisper):
+    """Loading tiny.en quantizes its weights (0.5 s of CPU, seconds on a busy machine): not at start,
+    where listening would wait for it, nor while idle, where a command arriving would; only for the
+    first command that needs it."""
+    from coach.listen.whisper import WhisperRecognizer
+
+    recognizer = WhisperRecognizer(denoise=False)
+    recognizer.prepare()
+    assert recognizer._second is None and recognizer._second_folder is not None
+    cut = quiet_utterance(render_16k("piper", ["Next."])[0])
+    assert recognizer.recognize(cut.audio, cut.speech_s).command == "next"    # base alone was sure
+    assert recognizer._second is None
+    chin, = render_16k("espeak", ["Chin."], "gmw/en-gb-x-gbclan", 160)
+    cut = quiet_utterance(chin)
+    assert recognizer.recognize(cut.audio, cut.speech_s) is None
+    assert recognizer._second is not None and recognizer.second_opinions == 1
 
 
 @pytest_slow

@@ -148,6 +148,9 @@ def voice_control(enabled: bool, wake_word: bool, backend: str, output: Output, 
     def on_ready(error: BaseException | None) -> None:
         if error is None:
             show(Listening())
+            if log is not None:   # from here on a command can be heard (the recognizers have loaded)
+                log.write(json.dumps({"listening": backend, "position_ms": round(where.position_ms(), 1)}) + "\n")
+                log.flush()
         else:
             notice(f"voice commands are off: {error}; the keys still work")
             _say(voice, gated, SPOKEN_OFF, gate)   # on the listener's thread, once coach is quiet
