@@ -58,8 +58,7 @@ def prompt(wake_word: bool = False, answers: bool = False) -> str:
 class WhisperRecognizer:
     name = "whisper"
 
-    def __init__(self, wake_word: bool = False, threads: int | None = None, denoise: bool = True,
-                 second_opinion: bool = True):
+    def __init__(self, wake_word: bool = False, threads: int | None = None, denoise: bool = True):
         from coach.listen import whisper_model
         from coach.listen.whisper_decode import WhisperDecoder  # heavy: only when listening
 
@@ -73,11 +72,10 @@ class WhisperRecognizer:
         self.second_opinions = 0    # of them, the ones tiny.en was asked about
         self._second: WhisperDecoder | None = None
         self._second_folder: Path | None = None     # tiny.en, loaded when first asked
-        if second_opinion:
-            try:
-                self._second_folder = whisper_model.find_second_opinion()
-            except whisper_model.ModelMissing:     # not installed: base decides alone
-                pass
+        try:
+            self._second_folder = whisper_model.find_second_opinion()
+        except whisper_model.ModelMissing:     # not installed: base decides alone
+            pass
         self._denoiser: Any = None
         if denoise:
             try:
